@@ -1,0 +1,305 @@
+"""Build the HTML book from the notebooks papermill executed, offline, with Jupyter Book 1.
+
+``python -m dlclinic.book`` stages ``book/`` into ``build/book/`` (executed case notebooks in place of the
+committed ones, MathJax from ``node_modules/mathjax``, a generated results page) and runs
+``jupyter-book build`` on the staged copy; the site lands in ``book/_build/html``. Jupyter Book never
+executes anything: running the cases is ``python -m dlclinic.run``'s job.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+
+CASES_DIR = "cases"
+RESULTS_PAGE = "results.md"
+# Staged MathJax goes through ``html_extra_path: [_vendor]`` (see book/_config.yml) and so lands in the
+# site's ``_static/mathjax/``, where ``mathjax_path: mathjax/tex-chtml.js`` points.
+VENDOR_DIR = "_vendor"
+MATHJAX_DEST = Path(VENDOR_DIR, "_static", "mathjax")
+MATHJAX_MAJOR = "3"
+# What tex-chtml.js loads at run time: TeX extensions on demand, CHTML fonts, menu, accessibility, speech.
+MATHJAX_PARTS = ("tex-chtml.js", "input/tex/extensions", "output/chtml", "ui", "a11y", "sre")
+REMOTE_ASSET = re.compile(r"<(?:script|link)\b[^>]*?\b(?:src|href)=[\"']((?:https?:)?//[^\"']+)", re.I)
+
+
+class BookError(RuntimeError):
+    """A problem that stops the book build, with a message that says what to do."""
+
+
+def warn(message: str) -> None:
+    """Print a build warning to stderr."""
+    print(f"dlclinic.book: warning: {message}", file=sys.stderr)
+
+
+def case_notebooks(book_dir: Path) -> list[Path]:
+    """Return the case notebooks of a book folder, in case order (``cases/NN-name.ipynb``)."""
+    return sorted((book_dir / CASES_DIR).glob("*.ipynb"))
+
+
+def copy_source(source: Path, stage: Path) -> None:
+    """Replace ``stage`` with a copy of the book source, leaving out build output and checkpoints."""
+    if not (source / "_config.yml").is_file():
+        raise BookError(f"source must be a Jupyter Book folder with _config.yml; got {source}")
+    if stage.exists():
+        shutil.rmtree(stage)
+    shutil.copytree(source, stage, ignore=shutil.ignore_patterns("_build", ".ipynb_checkpoints", VENDOR_DIR))
+
+
+def error_outputs(notebook: nbformat.NotebookNode) -> list[str]:
+    """Return ``"cell N: ErrorName: message"`` for every error output in a notebook."""
+    errors = []
+    for index, cell in enumerate(notebook.cells):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                errors.append(f"cell {index}: {output.get('ename')}: {output.get('evalue')}")
+    return errors
+
+
+def _code_sources(notebook: nbformat.NotebookNode) -> list[str]:
+    """Code cell sources, without the parameters cell papermill injects."""
+    return [
+        cell.source
+        for cell in notebook.cells
+        if cell.cell_type == "code" and "injected-parameters" not in cell.metadata.get("tags", [])
+    ]
+
+
+def use_executed_notebooks(stage: Path, executed_dir: Path) -> list[str]:
+    """Swap each staged case notebook for its executed copy; return the slugs left unexecuted.
+
+    Raises ``BookError`` if an executed copy holds an error output: the book never shows a failed run.
+    """
+    missing = []
+    for committed in case_notebooks(stage):
+        executed = executed_dir / committed.name
+        if not executed.is_file():
+            warn(f"no executed copy of {committed.name} in {executed_dir}; the book shows it without outputs")
+            missing.append(committed.stem)
+            continue
+        notebook = nbformat.read(executed, as_version=4)
+        errors = error_outputs(notebook)
+        if errors:
+            raise BookError(
+                f"{executed} has error outputs; fix the case and rerun it:\n  " + "\n  ".join(errors)
+            )
+        if _code_sources(notebook) != _code_sources(nbformat.read(committed, as_version=4)):
+            warn(f"{executed} was executed from an older {CASES_DIR}/{committed.name}; rerun the case")
+        shutil.copy2(executed, committed)
+    staged = {path.name for path in case_notebooks(stage)}
+    for extra in sorted(executed_dir.glob("*.ipynb")):
+        if extra.name not in staged:
+            warn(f"{extra} has no {CASES_DIR}/{extra.name} in the book; it is left out")
+    return missing
+
+
+def copy_mathjax(mathjax_root: Path, stage: Path) -> None:
+    """Copy the parts of the npm ``mathjax`` package the site loads into the staged book."""
+    package = mathjax_root / "package.json"
+    if not package.is_file():
+        raise BookError(
+            f"MathJax not found at {mathjax_root}; run `npm ci --no-audit --no-fund` at the repo root"
+        )
+    version = json.loads(package.read_text(encoding="utf-8"))["version"]
+    if version.split(".")[0] != MATHJAX_MAJOR:
+        raise BookError(
+            f"{package} must be MathJax {MATHJAX_MAJOR}.x (what Sphinx 7 configures); got {version}"
+        )
+    dest = stage / MATHJAX_DEST
+    for part in MATHJAX_PARTS:
+        src = mathjax_root / "es5" / part
+        if src.is_dir():
+            shutil.copytree(src, dest / part)
+        else:
+            dest.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / part)
+
+
+def _flatten(metrics: dict, prefix: str = "") -> dict[str, object]:
+    """Nested metric dicts as dotted keys: ``{"a": {"b": 1}}`` -> ``{"a.b": 1}``."""
+    flat: dict[str, object] = {}
+    for key, value in metrics.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def _cell(value: object) -> str:
+    """A results-table cell: floats to 4 significant digits, lists by length, pipes escaped."""
+    if isinstance(value, float):
+        text = f"{value:.4g}"
+    elif isinstance(value, list):
+        text = f"({len(value)} values)"
+    else:
+        text = str(value)
+    return text.replace("|", r"\|")
+
+
+def _demote_headings(markdown: str, top_level: int) -> str:
+    """Shift ATX headings so the highest one sits at ``top_level`` (keeps one title per page)."""
+    levels = [len(m.group(1)) for m in re.finditer(r"^(#{1,6})\s", markdown, re.M)]
+    if not levels:
+        return markdown
+    shift = max(0, top_level - min(levels))
+    return re.sub(r"^(#{1,6})(?=\s)", lambda m: "#" * min(6, len(m.group(1)) + shift), markdown, flags=re.M)
+
+
+def case_table(slug: str, record: dict, has_page: bool) -> str:
+    """One case's section of the results page: a link to the case and a table of its run and metrics."""
+    seconds = record.get("seconds")
+    rows = {
+        "Mode": record.get("mode", "?"),
+        "Seconds": f"{seconds:.1f}" if isinstance(seconds, int | float) else "?",
+        "Device": record.get("device", "?"),
+    }
+    rows.update(_flatten(record.get("metrics") or {}))
+    lines = [f"## {slug}", ""]
+    if has_page:
+        lines += [f"Case: {{doc}}`{CASES_DIR}/{slug}`", ""]
+    lines += ["| Field | Value |", "| --- | --- |"]
+    lines += [f"| {_cell(name)} | {_cell(value)} |" for name, value in rows.items()]
+    return "\n".join(lines) + "\n"
+
+
+def results_markdown(results: dict | None, runtimes: str | None, case_slugs: list[str]) -> str:
+    """The results page: one table per case from ``results.json``, then the runner's runtime table."""
+    parts = [
+        "# Results\n",
+        "Metrics and wall times recorded by `python -m dlclinic.run` for the notebooks shown in this book.\n",
+    ]
+    cases = (results or {}).get("cases", {})
+    if results is None:
+        parts.append(
+            ":::{note}\nNo results yet: `build/results.json` was not found. Run `python -m dlclinic.run` "
+            "(or `make book`) to execute the cases and record their metrics.\n:::\n"
+        )
+    for slug in sorted(cases):
+        parts.append(case_table(slug, cases[slug], slug in case_slugs))
+    not_run = [slug for slug in case_slugs if slug not in cases]
+    if results is not None and not_run:
+        parts.append("Cases without results in this run: " + ", ".join(f"`{s}`" for s in not_run) + ".\n")
+    if runtimes is None:
+        parts.append("## Runtimes\n\nNo runtime table: `build/runtimes.md` was not found.\n")
+    elif re.search(r"^#{1,6}\s", runtimes, re.M):
+        parts.append(_demote_headings(runtimes.strip(), top_level=2) + "\n")
+    else:
+        parts.append("## Runtimes\n\n" + runtimes.strip() + "\n")
+    return "\n".join(parts)
+
+
+def write_results_page(build_dir: Path, stage: Path) -> None:
+    """Write ``results.md`` into the staged book from ``build/results.json`` and ``build/runtimes.md``."""
+    results_path, runtimes_path = build_dir / "results.json", build_dir / "runtimes.md"
+    results = None
+    if results_path.is_file():
+        try:
+            results = json.loads(results_path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as error:
+            raise BookError(f"{results_path} is not valid JSON: {error}") from None
+        if not isinstance(results, dict) or not isinstance(results.get("cases", {}), dict):
+            raise BookError(
+                f'{results_path} must hold {{"cases": {{slug: {{...}}}}}}; got {str(results)[:80]}'
+            )
+    else:
+        warn(f"{results_path} not found; the results page says so")
+    runtimes = runtimes_path.read_text(encoding="utf-8") if runtimes_path.is_file() else None
+    slugs = [path.stem for path in case_notebooks(stage)]
+    (stage / RESULTS_PAGE).write_text(results_markdown(results, runtimes, slugs), encoding="utf-8")
+
+
+def stage_book(source: Path, build_dir: Path, mathjax_root: Path) -> tuple[Path, list[str]]:
+    """Stage the book into ``build_dir/book``; return the staged folder and the cases left unexecuted."""
+    stage = build_dir / "book"
+    copy_source(source, stage)
+    missing = use_executed_notebooks(stage, build_dir / "executed")
+    copy_mathjax(mathjax_root, stage)
+    write_results_page(build_dir, stage)
+    return stage, missing
+
+
+def _jupyter_book() -> str:
+    """The ``jupyter-book`` script of this interpreter's environment (or the one on PATH)."""
+    local = Path(sys.executable).with_name("jupyter-book")
+    found = str(local) if local.is_file() else shutil.which("jupyter-book")
+    if found is None:
+        raise BookError("jupyter-book not found; install the book extra: pip install -e '.[book]'")
+    return found
+
+
+def build_html(stage: Path, out: Path, strict: bool) -> Path:
+    """Run ``jupyter-book build`` on the staged book into ``out/html``; return that folder.
+
+    ``strict`` turns Sphinx warnings into errors (``-W --keep-going``: all warnings are listed first).
+    """
+    if out.name != "_build":
+        raise BookError(f"out must be a folder named _build (Jupyter Book's fixed name); got {out}")
+    command = [_jupyter_book(), "build", str(stage), "--path-output", str(out.parent), "--all"]
+    if strict:
+        command += ["-W", "--keep-going"]
+    if subprocess.run(command).returncode != 0:
+        raise BookError(f"jupyter-book build failed (see the log above): {' '.join(command)}")
+    return out / "html"
+
+
+def remote_assets(html_dir: Path) -> list[str]:
+    """Return ``"page: url"`` for every script or stylesheet the built site would fetch from the network."""
+    found = []
+    for page in sorted(html_dir.rglob("*.html")):
+        for url in REMOTE_ASSET.findall(page.read_text(encoding="utf-8", errors="replace")):
+            found.append(f"{page.relative_to(html_dir)}: {url}")
+    return found
+
+
+def build_book(source: Path, build_dir: Path, out: Path, mathjax_root: Path, allow_warnings: bool) -> Path:
+    """Stage and build the book, then check that the site loads nothing from the network."""
+    stage, missing = stage_book(source, build_dir, mathjax_root)
+    strict = not allow_warnings and not missing
+    if missing and not allow_warnings:
+        warn("building without -W because some cases are unexecuted (their glue values are missing)")
+    html = build_html(stage, out, strict)
+    remote = remote_assets(html)
+    if remote:
+        raise BookError(
+            "the site loads assets from the network; it must work offline:\n  " + "\n  ".join(remote)
+        )
+    return html
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line entry point; returns the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m dlclinic.book", description=__doc__.splitlines()[0])
+    parser.add_argument("--source", type=Path, default=Path("book"), help="book source folder (book)")
+    parser.add_argument(
+        "--build-dir", type=Path, default=Path("build"), help="runner output and stage (build)"
+    )
+    parser.add_argument("--out", type=Path, default=Path("book/_build"), help="_build folder (book/_build)")
+    parser.add_argument(
+        "--mathjax", type=Path, default=Path("node_modules/mathjax"), help="npm mathjax package"
+    )
+    parser.add_argument(
+        "--allow-warnings", action="store_true", help="do not treat Sphinx warnings as errors"
+    )
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    try:
+        html = build_book(args.source, args.build_dir, args.out, args.mathjax, args.allow_warnings)
+    except BookError as error:
+        print(f"dlclinic.book: error: {error}", file=sys.stderr)
+        return 1
+    print(f"dlclinic.book: built {html / 'index.html'} in {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
