@@ -1,0 +1,25 @@
+"""nbgrader configuration for The Deep Learning Clinic.
+
+Run nbgrader from the repository root. Paths follow ``{step}/{student_id}/{assignment_id}`` and nbgrader
+uses the student id ``.`` for the source and release steps, so an assignment ``03-batchnorm-regression``
+is read from ``solutions/03-batchnorm-regression/`` and released, in place, to
+``exercises/03-batchnorm-regression/``::
+
+    .venv/bin/python -m nbgrader generate_assignment 03-batchnorm-regression --force
+
+The grading tests (``dlclinic.grading``) copy this file into a throw-away course directory, so everything
+set here also applies to them.
+"""
+
+c = get_config()  # noqa: F821  (injected by traitlets when it loads this file)
+
+c.CourseDirectory.course_id = "dlclinic"
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "exercises"
+# The gradebook stays at its default, <root>/gradebook.db (git-ignored).
+
+# Seconds per cell when autograding; the final training task takes about a minute on a CPU.
+c.Execute.timeout = 300
+
+c.ClearSolutions.code_stub = {"python": 'raise NotImplementedError("Your code here")'}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
