@@ -1,0 +1,91 @@
+"""Autograde notebooks as students' submissions and read their scores from the gradebook."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+from nbgrader.api import Gradebook
+
+from dlclinic.grading.cells import cells_by_id
+from dlclinic.grading.course import Course, run_nbgrader
+from dlclinic.grading.scores import CellScore, Scores
+
+_STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+MAX_ERROR_CHARS = 3000
+
+
+def submission_path(course: Course, student: str) -> Path:
+    """Where ``nbgrader collect`` would put the student's notebook: ``submitted/<student>/<slug>/``."""
+    return course.root / "submitted" / student / course.slug / f"{course.slug}.ipynb"
+
+
+def autograded_path(course: Course, student: str) -> Path:
+    """Where ``nbgrader autograde`` writes the executed notebook of the student."""
+    return course.root / "autograded" / student / course.slug / f"{course.slug}.ipynb"
+
+
+def autograde(course: Course, submissions: Mapping[str, NotebookNode]) -> dict[str, Scores]:
+    """Autograde each notebook as the main notebook submitted by its student, in one nbgrader run.
+
+    Students already graded in this course are left alone; one named here again is regraded.
+    """
+    for student in submissions:
+        if not _STUDENT_ID.match(student):
+            raise ValueError(f"student id {student!r} must match {_STUDENT_ID.pattern}")
+    for student, notebook in submissions.items():
+        shutil.rmtree(submission_path(course, student).parent.parent, ignore_errors=True)
+        shutil.rmtree(autograded_path(course, student).parent.parent, ignore_errors=True)
+        path = submission_path(course, student)
+        path.parent.mkdir(parents=True)
+        nbformat.write(notebook, path)
+    submitted = course.root / "submitted"
+    others = sorted(p.name for p in submitted.iterdir() if p.is_dir() and p.name not in submissions)
+    args = ["autograde", course.slug, "--force"]
+    if others:
+        args.append(f"--CourseDirectory.student_id_exclude={','.join(others)}")
+    run_nbgrader(args, course.root)
+    return {student: read_scores(course, student) for student in submissions}
+
+
+def _cell_errors(notebook: NotebookNode) -> dict[str, str]:
+    """Error and stderr outputs of each grade cell of an executed notebook, ANSI colours removed."""
+    errors = {}
+    for cell in notebook.cells:
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        parts = []
+        for output in cell.get("outputs", []):
+            if output.output_type == "error":
+                parts.append("\n".join(output.get("traceback", [])) or f"{output.ename}: {output.evalue}")
+            elif output.output_type == "stream" and output.name == "stderr":
+                parts.append("stderr: " + output.text)
+        if gid and parts:
+            text = _ANSI.sub("", "\n".join(parts))
+            errors[gid] = text if len(text) <= MAX_ERROR_CHARS else "...\n" + text[-MAX_ERROR_CHARS:]
+    return errors
+
+
+def read_scores(course: Course, student: str) -> Scores:
+    """The scores of the student's autograded main notebook, from the gradebook."""
+    path = autograded_path(course, student)
+    errors = _cell_errors(nbformat.read(path, as_version=4)) if path.is_file() else {}
+    order = {gid: index for index, gid in enumerate(cells_by_id(course.source_notebook()))}
+    with Gradebook(course.db_url, course.course_id) as gradebook:
+        submitted = gradebook.find_submission_notebook(course.slug, course.slug, student)
+        manual = {cell.name for cell in submitted.notebook.solution_cells}
+        scores = {}
+        for grade in sorted(submitted.grades, key=lambda g: order.get(g.name, len(order))):
+            score = grade.manual_score if grade.manual_score is not None else grade.auto_score
+            scores[grade.name] = CellScore(
+                grade_id=grade.name,
+                score=None if score is None else float(score),
+                max_score=float(grade.max_score),
+                manual=grade.name in manual,
+                error=errors.get(grade.name, ""),
+            )
+    return Scores(student=student, cells=scores)
