@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from nbformat import NotebookNode
+
 from dlclinic.grading import (
     Course,
     Mutant,
@@ -32,7 +34,6 @@ from dlclinic.grading import (
     tests_of,
 )
 from dlclinic.grading.course import IGNORE, RELEASE_DIR, SOURCE_DIR
-from nbformat import NotebookNode
 
 pytestmark = pytest.mark.grading
 
@@ -128,8 +129,7 @@ def test_release_is_current(assignments, slug):
     diff = diff_release_dirs(committed, assignments(slug).course.release_dir)
     assert not diff, (
         f"{RELEASE_DIR}/{slug}/ does not match a release generated from {SOURCE_DIR}/{slug}/; run "
-        f"`nbgrader generate_assignment {slug} --force` (make release) and commit {RELEASE_DIR}/{slug}/.\n"
-        + diff
+        f"`nbgrader generate_assignment {slug} --force` (make release) and commit {RELEASE_DIR}/{slug}/.\n" + diff
     )
 
 
@@ -210,8 +210,7 @@ def test_every_graded_answer_has_a_mutant(assignments, slug):
     graded = [name for name, tests in tests_of(assignments(slug).source).items() if tests]
     missing = [name for name in graded if name not in targets]
     assert not missing, (
-        f"no mutant replaces {missing}; add tests/mutants/{slug}/<name>.py for each "
-        "(see tests/mutants/README.md)"
+        f"no mutant replaces {missing}; add tests/mutants/{slug}/<name>.py for each (see tests/mutants/README.md)"
     )
 
 

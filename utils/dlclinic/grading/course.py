@@ -58,9 +58,7 @@ def run_nbgrader(args: list[str], root: Path, timeout: float | None = None) -> s
     env = grading_env()
     # A private, empty Jupyter config dir keeps ~/.jupyter/nbgrader_config.py out of the run.
     env["JUPYTER_CONFIG_DIR"] = str(root / ".jupyter")
-    done = subprocess.run(
-        command, cwd=root, env=env, capture_output=True, text=True, timeout=timeout, check=False
-    )
+    done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=timeout, check=False)
     log = done.stdout + done.stderr
     if done.returncode != 0:
         raise NbgraderError(f"{' '.join(command)}\nexited with {done.returncode}:\n{log}")
