@@ -234,3 +234,10 @@ def test_end_to_end_on_the_toy(tmp_path):
     edited.cells[2].source = "def double(x):\n    pass"
     nbformat.write(edited, stale)
     assert "+    raise NotImplementedError" in diff_release_dirs(stale.parent, course.release_dir)
+
+
+def test_release_command_needs_assignments(tmp_path, capsys):
+    from dlclinic.grading.__main__ import main
+
+    assert main(["release", "--root", str(tmp_path)]) == 1
+    assert "no assignments under" in capsys.readouterr().err

@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,10 +56,10 @@ def run_nbgrader(args: list[str], root: Path, timeout: float | None = None) -> s
         f"--CourseDirectory.source_directory={SOURCE_DIR}",
         f"--CourseDirectory.release_directory={RELEASE_DIR}",
     ]
-    env = grading_env()
-    # A private, empty Jupyter config dir keeps ~/.jupyter/nbgrader_config.py out of the run.
-    env["JUPYTER_CONFIG_DIR"] = str(root / ".jupyter")
-    done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    with tempfile.TemporaryDirectory(prefix="jupyter-config-") as config_dir:
+        env = grading_env()
+        env["JUPYTER_CONFIG_DIR"] = config_dir  # keeps ~/.jupyter/nbgrader_config.py out of the run
+        done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=timeout, check=False)
     log = done.stdout + done.stderr
     if done.returncode != 0:
         raise NbgraderError(f"{' '.join(command)}\nexited with {done.returncode}:\n{log}")

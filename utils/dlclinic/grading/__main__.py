@@ -1,0 +1,42 @@
+"""``python -m dlclinic.grading release [SLUG ...]``: regenerate ``exercises/<slug>/`` from ``solutions/<slug>/``.
+
+Run it from the repository root; with no slug it releases every assignment under ``solutions/``. It runs
+``nbgrader generate_assignment <slug> --force`` with this interpreter's scripts on ``PATH`` (nbgrader needs
+``alembic`` from there the first time it creates ``gradebook.db``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from dlclinic.grading.course import RELEASE_DIR, SOURCE_DIR, NbgraderError, generate_release
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and release the chosen assignments; return the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m dlclinic.grading", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    release = commands.add_parser("release", help=f"regenerate {RELEASE_DIR}/<slug>/ from {SOURCE_DIR}/<slug>/")
+    release.add_argument("slugs", nargs="*", metavar="SLUG", help="assignments to release (default: all)")
+    release.add_argument("--root", type=Path, default=Path.cwd(), help="repository root (default: .)")
+    args = parser.parse_args(argv)
+
+    root = args.root.resolve()
+    slugs = args.slugs or sorted(p.name for p in (root / SOURCE_DIR).glob("*") if (p / f"{p.name}.ipynb").is_file())
+    if not slugs:
+        print(f"no assignments under {root / SOURCE_DIR}", file=sys.stderr)
+        return 1
+    for slug in slugs:
+        try:
+            generate_release(root, slug)
+        except NbgraderError as error:
+            print(error, file=sys.stderr)
+            return 1
+        print(f"{SOURCE_DIR}/{slug}/ -> {RELEASE_DIR}/{slug}/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
