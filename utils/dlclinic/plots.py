@@ -1,0 +1,66 @@
+"""Figures that recur across cases: image grids, learning curves and grouped bars."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+
+def image_rows(rows: Mapping[str, np.ndarray], columns: Sequence[str] | None = None, cmap: str = "magma"):
+    """One row per entry of ``rows`` (each an (n, H, W[, 1]) stack), sharing a colour scale within the row."""
+    n = min(len(images) for images in rows.values())
+    fig, axes = plt.subplots(len(rows), n, figsize=(1.9 * n, 1.9 * len(rows)), squeeze=False)
+    for r, (label, images) in enumerate(rows.items()):
+        images = np.asarray(images)[:n]
+        vmin, vmax = float(images.min()), float(images.max())
+        for c in range(n):
+            axes[r, c].imshow(np.squeeze(images[c]), cmap=cmap, vmin=vmin, vmax=vmax)
+            axes[r, c].set_xticks([])
+            axes[r, c].set_yticks([])
+            if columns is not None and r == 0:
+                axes[r, c].set_title(columns[c], fontsize=9)
+        axes[r, 0].set_ylabel(label, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def curves(
+    series: Mapping[str, Sequence[float]],
+    ylabel: str,
+    xlabel: str = "epoch",
+    log: bool = True,
+    reference: tuple[float, str] | None = None,
+):
+    """Line plot of several series against their index (epochs from 1), with an optional reference line."""
+    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    for label, values in series.items():
+        ax.plot(np.arange(1, len(values) + 1), values, marker="o", markersize=3, label=label)
+    if reference is not None:
+        ax.axhline(reference[0], color="grey", linestyle="--", label=reference[1])
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def grouped_bars(groups: Mapping[str, Mapping[str, float]], ylabel: str, log: bool = False):
+    """Bars for each inner key, grouped by outer key: ``{"layer 1": {"BN": 0.6, "no BN": 0.2}, ...}``."""
+    labels = list(groups)
+    names = list(next(iter(groups.values())))
+    width = 0.8 / len(names)
+    fig, ax = plt.subplots(figsize=(6.5, 3.4))
+    for i, name in enumerate(names):
+        x = np.arange(len(labels)) + (i - (len(names) - 1) / 2) * width
+        ax.bar(x, [groups[g][name] for g in labels], width, label=name)
+    ax.set_xticks(np.arange(len(labels)), labels)
+    if log:
+        ax.set_yscale("log")
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
