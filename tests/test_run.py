@@ -1,0 +1,177 @@
+"""The case runner: discovery, slug errors, results merging, the runtime table and two tiny papermill runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+from papermill.exceptions import PapermillExecutionError
+
+from dlclinic import run
+
+
+def write_notebook(path: Path, *sources: str, parameters: str = "") -> Path:
+    """A notebook with an optional ``parameters``-tagged cell followed by one code cell per source."""
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    if parameters:
+        notebook.cells.append(nbformat.v4.new_code_cell(parameters, metadata={"tags": ["parameters"]}))
+    notebook.cells += [nbformat.v4.new_code_cell(source) for source in sources]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, path)
+    return path
+
+
+def make_case(cases_dir: Path, slug: str) -> Path:
+    """A case that records its parameters and working directory in the metrics file."""
+    return write_notebook(
+        cases_dir / f"{slug}.ipynb",
+        "import json, os\n"
+        "metrics = {'quick': quick, 'seed': seed, 'cwd': os.getcwd(), 'loss': 0.25}\n"
+        "open(results_path, 'w').write(json.dumps(metrics))",
+        parameters="quick = False\nseed = 1\nresults_path = 'metrics.json'",
+    )
+
+
+def case_in(tmp_path: Path, slug: str = "01-a") -> run.Case:
+    return run.plan(slug, tmp_path / "cases", tmp_path / "build")
+
+
+def test_discover_cases_keeps_numbered_notebooks_in_order(tmp_path: Path) -> None:
+    for name in ("02-second", "01-first-case", "notes", "3-short", "04-Upper", "05-x.ipynb-backup"):
+        (tmp_path / f"{name}.ipynb").write_text("{}")
+    assert run.discover_cases(tmp_path) == ["01-first-case", "02-second"]
+    assert run.discover_cases(tmp_path / "missing") == []
+
+
+def test_select_cases_defaults_to_all_and_drops_repeats() -> None:
+    assert run.select_cases(["01-a", "02-b"], []) == ["01-a", "02-b"]
+    assert run.select_cases(["01-a", "02-b"], ["02-b", "02-b"]) == ["02-b"]
+
+
+def test_unknown_slug_lists_the_known_cases(tmp_path: Path, capsys) -> None:
+    make_case(tmp_path / "cases", "01-a")
+    assert run.main(["--cases-dir", str(tmp_path / "cases"), "--build-dir", str(tmp_path / "build"), "9-z"]) == 1
+    assert "unknown case 9-z; known cases: 01-a" in capsys.readouterr().err
+    assert not (tmp_path / "build").exists()
+
+
+def test_no_cases_is_an_error(tmp_path: Path, capsys) -> None:
+    assert run.main(["--cases-dir", str(tmp_path), "--build-dir", str(tmp_path / "build")]) == 1
+    assert "no case notebooks" in capsys.readouterr().err
+
+
+def test_plan_makes_every_path_absolute(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    case = run.plan("01-a", Path("cases"), Path("build"))
+    assert case.notebook == tmp_path / "cases" / "01-a.ipynb"
+    assert case.executed == tmp_path / "build" / "executed" / "01-a.ipynb"
+    assert case.results == tmp_path / "build" / "results" / "01-a.json"
+
+
+def test_merge_replaces_the_cases_run_and_keeps_the_others() -> None:
+    old = {"cases": {"01-a": {"mode": "full", "seconds": 9.0}, "02-b": {"mode": "full", "seconds": 8.0}}}
+    merged = run.merge_results(old, {"02-b": {"mode": "quick", "seconds": 1.0}})
+    assert merged == {"cases": {"01-a": {"mode": "full", "seconds": 9.0}, "02-b": {"mode": "quick", "seconds": 1.0}}}
+    assert old["cases"]["02-b"]["mode"] == "full"
+
+
+def test_load_results(tmp_path: Path) -> None:
+    path = tmp_path / "results.json"
+    assert run.load_results(path) == {"cases": {}}
+    path.write_text('{"cases": {"01-a": {}}}')
+    assert run.load_results(path) == {"cases": {"01-a": {}}}
+    for bad in ("{not json", '{"case": {}}', "[]"):
+        path.write_text(bad)
+        with pytest.raises(run.RunError, match="results.json"):
+            run.load_results(path)
+
+
+def test_runtime_table_has_one_row_per_case() -> None:
+    results = {
+        "cases": {
+            "02-b": {"mode": "full", "seconds": 301.26, "device": "NVIDIA H100"},
+            "01-a": {"mode": "quick", "seconds": 95.24, "device": "CPU (2 cores)"},
+        }
+    }
+    assert run.runtime_table(results).splitlines() == [
+        "| case | mode | seconds | device |",
+        "| --- | --- | ---: | --- |",
+        "| 01-a | quick | 95.2 | CPU (2 cores) |",
+        "| 02-b | full | 301.3 | NVIDIA H100 |",
+    ]
+
+
+def test_error_outputs_fail_the_check(tmp_path: Path) -> None:
+    case = case_in(tmp_path)
+    notebook = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("1 / 0")
+    cell.outputs = [nbformat.v4.new_output("error", ename="ZeroDivisionError", evalue="division by zero")]
+    notebook.cells = [nbformat.v4.new_code_cell("x = 1"), cell]
+    case.executed.parent.mkdir(parents=True)
+    nbformat.write(notebook, case.executed)
+    with pytest.raises(run.RunError, match="cell 1: ZeroDivisionError: division by zero"):
+        run.check_executed(case)
+
+
+def test_missing_or_malformed_metrics_are_errors(tmp_path: Path) -> None:
+    case = case_in(tmp_path)
+    with pytest.raises(run.RunError, match="wrote no metrics"):
+        run.read_case_metrics(case)
+    case.results.parent.mkdir(parents=True)
+    case.results.write_text("[1, 2]")
+    with pytest.raises(run.RunError, match="JSON object"):
+        run.read_case_metrics(case)
+
+
+def test_failure_report_shows_cell_source_head_and_error(tmp_path: Path) -> None:
+    source = "\n".join(f"line_{i} = {i}" for i in range(8))
+    error = PapermillExecutionError(4, 3, source, "ValueError", "bad shape", [])
+    report = run.describe_failure(case_in(tmp_path), error)
+    assert "case 01-a failed" in report and str(case_in(tmp_path).executed) in report
+    assert "cell 4 of the executed notebook (In [3]):" in report
+    assert "line_4 = 4" in report and "line_5" not in report and "(3 more lines)" in report
+    assert report.endswith("ValueError: bad shape")
+
+
+def test_detect_device_is_short() -> None:
+    device = run.detect_device()
+    assert device and len(device) < 80 and "\n" not in device
+
+
+def test_run_executes_with_parameters_and_merges_results(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setattr(run, "detect_device", lambda: "CPU (test)")
+    cases, build = tmp_path / "cases", tmp_path / "build"
+    make_case(cases, "01-a")
+    make_case(cases, "02-b")
+    build.mkdir()
+    (build / "results.json").write_text(json.dumps({"cases": {"01-a": {"mode": "full", "seconds": 1.0}}}))
+
+    assert run.main(["--cases-dir", str(cases), "--build-dir", str(build), "--seed", "7", "02-b"]) == 0
+
+    out = capsys.readouterr().out
+    assert "[1/1] 02-b (quick) ... done in" in out and "| 02-b | quick |" in out
+    results = json.loads((build / "results.json").read_text())
+    assert results["cases"]["01-a"] == {"mode": "full", "seconds": 1.0}
+    record = results["cases"]["02-b"]
+    assert record["mode"] == "quick" and record["device"] == "CPU (test)" and record["seconds"] > 0
+    assert record["metrics"] == {"quick": True, "seed": 7, "cwd": str(cases.resolve()), "loss": 0.25}
+    assert (build / "executed" / "02-b.ipynb").is_file()
+    assert (build / "runtimes.md").read_text() == run.runtime_table(results)
+
+
+def test_a_failing_cell_stops_the_run_and_keeps_the_notebook(tmp_path: Path, capsys) -> None:
+    cases, build = tmp_path / "cases", tmp_path / "build"
+    write_notebook(cases / "01-broken.ipynb", "x = 1", "raise ValueError('the loss is nan')", parameters="quick = True")
+    make_case(cases, "02-never-run")
+
+    assert run.main(["--cases-dir", str(cases), "--build-dir", str(build)]) == 1
+
+    captured = capsys.readouterr()
+    assert "[1/2] 01-broken (quick) ... FAILED" in captured.out and "02-never-run" not in captured.out
+    assert "raise ValueError('the loss is nan')" in captured.err
+    assert "ValueError: the loss is nan" in captured.err
+    assert (build / "executed" / "01-broken.ipynb").is_file()
+    assert not (build / "results.json").exists()

@@ -1,0 +1,244 @@
+"""Execute the case notebooks with papermill and record their metrics and wall times.
+
+``python -m dlclinic.run [--full] [CASE ...]`` runs ``book/cases/<slug>.ipynb`` into
+``build/executed/<slug>.ipynb`` with the parameters ``quick``, ``seed`` and ``results_path``, then merges every
+case's metrics JSON into ``build/results.json`` and writes the runtime table ``build/runtimes.md``; both are
+read by ``python -m dlclinic.book``. The first failing notebook stops the run with a non-zero exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from dlclinic.book import error_outputs
+from dlclinic.quiet import set_quiet_env
+
+SLUG = re.compile(r"^\d\d-[a-z0-9-]+$")
+KERNEL = "python3"
+# The kernel's own start-up log (e.g. ipykernel's warning that a local kernel talks over TCP) is not the case's.
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
+SOURCE_LINES = 5  # lines of a failing cell's source shown in the error report
+
+
+class RunError(RuntimeError):
+    """A problem that stops the run, with a message that says what failed and where."""
+
+
+@dataclass(frozen=True)
+class Case:
+    """One case notebook and the files its run writes."""
+
+    slug: str
+    notebook: Path
+    executed: Path
+    results: Path
+
+
+def discover_cases(cases_dir: Path) -> list[str]:
+    """Return the slugs of the case notebooks ``cases_dir/NN-name.ipynb``, in case order."""
+    return sorted(path.stem for path in cases_dir.glob("*.ipynb") if SLUG.match(path.stem))
+
+
+def select_cases(known: list[str], wanted: list[str]) -> list[str]:
+    """Return ``wanted`` (every known case if empty), raising ``RunError`` on a slug that is not a case."""
+    unknown = [slug for slug in wanted if slug not in known]
+    if unknown:
+        listing = ", ".join(known) if known else "none"
+        raise RunError(f"unknown case {', '.join(unknown)}; known cases: {listing}")
+    return list(dict.fromkeys(wanted)) or known
+
+
+def plan(slug: str, cases_dir: Path, build_dir: Path) -> Case:
+    """The input and output paths of one case, made absolute so the kernel's cwd does not matter."""
+    build_dir = build_dir.resolve()
+    return Case(
+        slug=slug,
+        notebook=(cases_dir / f"{slug}.ipynb").resolve(),
+        executed=build_dir / "executed" / f"{slug}.ipynb",
+        results=build_dir / "results" / f"{slug}.json",
+    )
+
+
+def detect_device() -> str:
+    """A short description of what TensorFlow computes on: the GPU name(s), else ``CPU (N cores)``."""
+    from dlclinic.backend import tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if not gpus:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        return f"CPU ({cores} cores)"
+    names = [tf.config.experimental.get_device_details(gpu).get("device_name", gpu.name) for gpu in gpus]
+    counts = {name: names.count(name) for name in names}
+    return ", ".join(name if count == 1 else f"{count} x {name}" for name, count in counts.items())
+
+
+def describe_failure(case: Case, error: Exception) -> str:
+    """Say which case and cell failed, show the head of the cell's source and the error name and message."""
+    lines = [f"case {case.slug} failed; the executed notebook is kept at {case.executed}"]
+    index = getattr(error, "cell_index", None)
+    if index is not None:
+        lines.append(f"cell {index} of the executed notebook (In [{getattr(error, 'exec_count', '?')}]):")
+        source = (getattr(error, "source", "") or "").splitlines()
+        lines += [f"    {line}" for line in source[:SOURCE_LINES]]
+        if len(source) > SOURCE_LINES:
+            lines.append(f"    ... ({len(source) - SOURCE_LINES} more lines)")
+        lines.append(f"{error.ename}: {error.evalue}")
+    else:
+        lines.append(f"{type(error).__name__}: {error}")
+    return "\n".join(lines)
+
+
+def execute(case: Case, quick: bool, seed: int) -> float:
+    """Execute one case with papermill (cwd = the notebook's folder); return the wall time in seconds.
+
+    Raises ``RunError`` describing the failing cell; the partly executed notebook is kept.
+    """
+    import papermill
+
+    case.executed.parent.mkdir(parents=True, exist_ok=True)
+    case.results.parent.mkdir(parents=True, exist_ok=True)
+    case.results.unlink(missing_ok=True)  # a stale file must not pass for this run's metrics
+    start = time.perf_counter()
+    try:
+        papermill.execute_notebook(
+            str(case.notebook),
+            str(case.executed),
+            parameters={"quick": quick, "seed": seed, "results_path": str(case.results)},
+            kernel_name=KERNEL,
+            cwd=str(case.notebook.parent),
+            progress_bar=False,
+            log_output=False,
+            extra_arguments=KERNEL_ARGUMENTS,
+        )
+    except Exception as error:  # papermill's execution error, a dead kernel or a cell timeout
+        raise RunError(describe_failure(case, error)) from error
+    return time.perf_counter() - start
+
+
+def check_executed(case: Case) -> None:
+    """Raise ``RunError`` if the executed notebook holds an error output (e.g. a ``raises-exception`` cell)."""
+    errors = error_outputs(nbformat.read(case.executed, as_version=4))
+    if errors:
+        raise RunError(f"{case.executed} has error outputs:\n  " + "\n  ".join(errors))
+
+
+def read_case_metrics(case: Case) -> dict:
+    """The metrics JSON the case's last cell wrote to ``results_path``."""
+    if not case.results.is_file():
+        raise RunError(
+            f"case {case.slug} ran but wrote no metrics to {case.results}; its last cell must write them "
+            "to results_path"
+        )
+    try:
+        metrics = json.loads(case.results.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise RunError(f"{case.results} is not valid JSON: {error}") from None
+    if not isinstance(metrics, dict):
+        raise RunError(f"{case.results} must hold a JSON object of metrics; got {type(metrics).__name__}")
+    return metrics
+
+
+def load_results(path: Path) -> dict:
+    """Read ``results.json`` (``{"cases": {slug: record}}``); an absent file is an empty record."""
+    if not path.is_file():
+        return {"cases": {}}
+    try:
+        results = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise RunError(f"{path} is not valid JSON ({error}); delete it and rerun every case") from None
+    if not isinstance(results, dict) or not isinstance(results.get("cases"), dict):
+        raise RunError(f'{path} must hold {{"cases": {{slug: record}}}}; delete it and rerun every case')
+    return results
+
+
+def merge_results(results: dict, records: dict[str, dict]) -> dict:
+    """Return ``results`` with the cases in ``records`` replaced; other cases are kept as they were."""
+    return {**results, "cases": {**results.get("cases", {}), **records}}
+
+
+def runtime_table(results: dict) -> str:
+    """The markdown table of wall time per case: case | mode | seconds | device."""
+    lines = ["| case | mode | seconds | device |", "| --- | --- | ---: | --- |"]
+    for slug, record in sorted(results["cases"].items()):
+        seconds = record.get("seconds")
+        shown = f"{seconds:.1f}" if isinstance(seconds, int | float) else "?"
+        lines.append(f"| {slug} | {record.get('mode', '?')} | {shown} | {record.get('device', '?')} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_json(path: Path, data: dict) -> None:
+    """Write ``data`` as indented, key-sorted JSON, creating the folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def run_cases(slugs: list[str], cases_dir: Path, build_dir: Path, quick: bool, seed: int) -> str:
+    """Execute ``slugs`` in order, then record results and runtimes in ``build_dir``; return the table."""
+    set_quiet_env()  # the kernel inherits the environment: keep TensorFlow's C++ logs out of the outputs
+    mode = "quick" if quick else "full"
+    cases = [plan(slug, cases_dir, build_dir) for slug in slugs]
+    seconds = {}
+    for number, case in enumerate(cases, start=1):
+        print(f"[{number}/{len(cases)}] {case.slug} ({mode}) ...", end=" ", flush=True)
+        try:
+            seconds[case.slug] = execute(case, quick, seed)
+        except RunError:
+            print("FAILED", flush=True)
+            raise
+        print(f"done in {seconds[case.slug]:.1f} s", flush=True)
+    for case in cases:
+        check_executed(case)
+    device = detect_device()
+    records = {
+        case.slug: {
+            "mode": mode,
+            "seconds": round(seconds[case.slug], 2),
+            "device": device,
+            "metrics": read_case_metrics(case),
+        }
+        for case in cases
+    }
+    build_dir = build_dir.resolve()
+    results = merge_results(load_results(build_dir / "results.json"), records)
+    write_json(build_dir / "results.json", results)
+    table = runtime_table(results)
+    (build_dir / "runtimes.md").write_text(table, encoding="utf-8")
+    return table
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line entry point; returns the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m dlclinic.run", description=__doc__.splitlines()[0])
+    parser.add_argument("cases", nargs="*", metavar="CASE", help="case slugs, e.g. 03-batchnorm-regression (all)")
+    parser.add_argument("--full", action="store_true", help="full budgets instead of quick mode")
+    parser.add_argument("--build-dir", type=Path, default=Path("build"), help="output folder (build)")
+    parser.add_argument("--cases-dir", type=Path, default=Path("book/cases"), help="case notebooks (book/cases)")
+    parser.add_argument("--seed", type=int, default=0, help="seed passed to every case (0)")
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    try:
+        slugs = select_cases(discover_cases(args.cases_dir), args.cases)
+        if not slugs:
+            raise RunError(f"no case notebooks (NN-name.ipynb) in {args.cases_dir}")
+        table = run_cases(slugs, args.cases_dir, args.build_dir, quick=not args.full, seed=args.seed)
+    except RunError as error:
+        print(f"dlclinic.run: error: {error}", file=sys.stderr)
+        return 1
+    print(
+        f"\n{table}\ndlclinic.run: {len(slugs)} case(s) in {time.perf_counter() - start:.1f} s; "
+        f"results in {args.build_dir / 'results.json'}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
