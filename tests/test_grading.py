@@ -215,5 +215,7 @@ def test_every_graded_answer_has_a_mutant(assignments, slug):
 
 
 def test_mutant_dirs_match_assignments():
-    stray = sorted(p.name for p in MUTANTS_DIR.glob("*") if p.is_dir() and p.name not in SLUGS)
+    stray = sorted(
+        p.name for p in MUTANTS_DIR.glob("*") if p.is_dir() and not p.name.startswith(".") and p.name not in SLUGS
+    )
     assert not stray, f"tests/mutants/ has folders for assignments not in {SOURCE_DIR}/: {stray}"
