@@ -126,7 +126,10 @@ def test_case_has_an_assignment(slug: str) -> None:
 
 def test_ruff() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "utils", "tests"], cwd=ROOT, capture_output=True, text=True
+        [sys.executable, "-m", "ruff", "check", "--no-cache", "utils", "tests"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 0, done.stdout + done.stderr
 
