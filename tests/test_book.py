@@ -8,6 +8,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+
 from dlclinic import book
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,5 +1,5 @@
 # replaces: density_map
-# mistake: forgot the 1 / (2 pi sigma^2) factor, so each person sums to 2 pi sigma^2 instead of 1
+# mistake: Gaussian normalised to peak 1 (no 1 / (2 pi sigma^2) factor), so each person sums to 2 pi sigma^2
 def density_map(points, height, width, sigma):
     """Return the (height, width) density map of the (x, y) points: a Gaussian per point, each summing to 1."""
     rows = np.arange(height)[:, None]
