@@ -24,8 +24,9 @@ from dlclinic.quiet import set_quiet_env
 
 SLUG = re.compile(r"^\d\d-[a-z0-9-]+$")
 KERNEL = "python3"
-# The kernel's own start-up log (e.g. ipykernel's warning that a local kernel talks over TCP) is not the case's.
-KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
+# Silence the kernel process's own log: ipykernel warns that a local kernel talks over TCP, and logs the
+# interrupt jupyter_client sends before shutting it down as an error. Cell errors still reach papermill.
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
 SOURCE_LINES = 5  # lines of a failing cell's source shown in the error report
 
 
