@@ -119,3 +119,25 @@ def test_assert_array_messages_say_what_was_expected():
         assert_array("f()", [1, 2])
     with pytest.raises(AssertionError, match=r"should have shape \(2, 3\); got \(3, 2\)"):
         assert_array("f()", np.zeros((3, 2)), shape=(2, 3))
+
+
+@pytest.mark.slow
+def test_quick_run_shows_the_failure_and_the_fix(quick_run):
+    build, done = quick_run("03-batchnorm-regression")
+    assert done.returncode == 0, done.stdout + done.stderr
+    metrics = read_metrics(build / "results" / "03-batchnorm-regression.json")
+    for name in ["reporter_bn", "no_bn", "bn_scaled", "bn_output_scale", "mean_map", "baseline"]:
+        assert set(metrics[name]) >= {"nmse", "count_mae"}, name
+    assert metrics["reporter_bn"]["nmse"] > metrics["mean_map"]["nmse"], "the symptom: worse than the mean map"
+    assert metrics["bn_scaled"]["nmse"] < metrics["reporter_bn"]["nmse"]
+    assert metrics["bn_scaled"]["nmse"] < metrics["mean_map"]["nmse"]
+    assert metrics["bn_scaled"]["count_mae"] < metrics["reporter_bn"]["count_mae"]
+
+
+def test_training_is_deterministic_for_a_seed():
+    from dlclinic.batchnorm_regression.experiment import train_variant
+
+    scenes = make_scenes(64, 32, seed=1)
+    first, second = (train_variant("bn_scaled", scenes, scenes, scenes, epochs=1, seed=7) for _ in range(2))
+    np.testing.assert_array_equal(first.predictions, second.predictions)
+    assert first.val_nmse == second.val_nmse

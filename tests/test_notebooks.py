@@ -136,10 +136,9 @@ def test_ruff() -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("slug", SLUGS)
-def test_case_runs_in_quick_mode(slug: str, tmp_path: Path) -> None:
-    command = [sys.executable, "-m", "dlclinic.run", "--build-dir", str(tmp_path), slug]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
-    assert done.returncode == 0, f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}"
+def test_case_runs_in_quick_mode(slug: str, quick_run) -> None:
+    tmp_path, done = quick_run(slug)
+    assert done.returncode == 0, f"{' '.join(done.args)} failed:\n{done.stdout}\n{done.stderr}"
 
     record = json.loads((tmp_path / "results.json").read_text())["cases"][slug]
     assert record["mode"] == "quick"

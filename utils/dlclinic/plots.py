@@ -8,15 +8,23 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 
-def image_rows(rows: Mapping[str, np.ndarray], columns: Sequence[str] | None = None, cmap: str = "magma"):
-    """One row per entry of ``rows`` (each an (n, H, W[, 1]) stack), sharing a colour scale within the row."""
+def image_rows(
+    rows: Mapping[str, np.ndarray],
+    columns: Sequence[str] | None = None,
+    cmap: str = "magma",
+    gray_rows: Sequence[str] = ("image",),
+):
+    """One row per entry of ``rows`` (each an (n, H, W[, 1]) stack), sharing a colour scale within the row.
+
+    Rows named in ``gray_rows`` (the input images) are drawn in grey, the others with ``cmap``.
+    """
     n = min(len(images) for images in rows.values())
     fig, axes = plt.subplots(len(rows), n, figsize=(1.9 * n, 1.9 * len(rows)), squeeze=False)
     for r, (label, images) in enumerate(rows.items()):
         images = np.asarray(images)[:n]
         vmin, vmax = float(images.min()), float(images.max())
         for c in range(n):
-            axes[r, c].imshow(np.squeeze(images[c]), cmap=cmap, vmin=vmin, vmax=vmax)
+            axes[r, c].imshow(np.squeeze(images[c]), cmap="gray" if label in gray_rows else cmap, vmin=vmin, vmax=vmax)
             axes[r, c].set_xticks([])
             axes[r, c].set_yticks([])
             if columns is not None and r == 0:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 
 from dlclinic.book import error_outputs
 from dlclinic.quiet import set_quiet_env
@@ -125,6 +126,13 @@ def execute(case: Case, quick: bool, seed: int) -> float:
     return time.perf_counter() - start
 
 
+def tidy_streams(case: Case) -> None:
+    """Merge consecutive stream outputs and apply carriage returns, so a progress bar keeps its last state only."""
+    notebook = nbformat.read(case.executed, as_version=4)
+    notebook, _ = CoalesceStreamsPreprocessor().preprocess(notebook, {})
+    nbformat.write(notebook, case.executed)
+
+
 def check_executed(case: Case) -> None:
     """Raise ``RunError`` if the executed notebook holds an error output (e.g. a ``raises-exception`` cell)."""
     errors = error_outputs(nbformat.read(case.executed, as_version=4))
@@ -198,6 +206,7 @@ def run_cases(slugs: list[str], cases_dir: Path, build_dir: Path, quick: bool, s
         print(f"done in {seconds[case.slug]:.1f} s", flush=True)
     for case in cases:
         check_executed(case)
+        tidy_streams(case)
     device = detect_device()
     records = {
         case.slug: {
