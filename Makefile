@@ -20,10 +20,10 @@ NODE_STAMP := node_modules/.installed
 PYTHON311 = $(shell for p in python3.11 python3; do \
 	$$p -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null && { command -v $$p; break; }; done)
 
-.PHONY: help setup book full test release lint clean
+.PHONY: help setup book full test release benchmark lint clean
 
 help:  ## list the targets
-	@awk -F ':.*## ' '/^[a-z]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk -F ':.*## ' '/^[a-z]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 setup: $(STAMP) $(NODE_STAMP)  ## create .venv with the [book,test] extras and vendor MathJax with npm ci
 
@@ -58,6 +58,9 @@ release: $(STAMP)  ## regenerate exercises/<slug>/ from solutions/<slug>/ with n
 		slug=$$(basename "$$dir"); \
 		echo "$(PY) -m dlclinic.grading release $$slug"; $(PY) -m dlclinic.grading release "$$slug"; \
 	done
+
+benchmark: $(STAMP)  ## wall time per case against its budget (quick 180 s, full 600 s) and headline ratios
+	$(PY) -m dlclinic.benchmark
 
 lint: $(STAMP)  ## ruff on the package and the tests
 	$(PY) -m ruff check utils tests
