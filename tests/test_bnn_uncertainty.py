@@ -133,6 +133,14 @@ class TestModels:
         assert sigma.min() >= std_floor(1e-3, 0.01) - 1e-6
         with pytest.raises(ValueError, match="kl_multiplier must be a positive number"):
             build_bnn(1, 60, kl_multiplier=0.0)
+        with pytest.raises(ValueError, match="last_activation must be one of"):
+            build_bnn(1, 60, last_activation="sigmoid")
+
+    def test_relu_on_scale_clips_only_the_scale_unit(self):
+        from dlclinic.bnn_uncertainty.models import relu_on_scale
+
+        np.testing.assert_array_equal(relu_on_scale(np.array([[-2.0, -3.0], [1.0, 4.0]], dtype="float32")).numpy(),
+                                      [[-2.0, 0.0], [1.0, 4.0]])
 
     def test_training_is_deterministic_for_a_seed(self):
         from dlclinic.bnn_uncertainty.experiment import train_model

@@ -17,6 +17,7 @@ from dlclinic.seeding import seed_everything
 MODELS = {
     "reporter": "DenseVariational net, relu on the last layer (the report)",
     "fixed": "the same net with a linear last layer",
+    "floor_only": "the same net with a ReLU on the std unit only (the floor, the mean left free)",
     "mc_dropout": "plain net with dropout 0.1 kept on at prediction (Gal & Ghahramani 2016)",
     "deep_ensemble": "five plain nets from different seeds, mixed (Lakshminarayanan et al. 2017)",
     "no_uncertainty": "plain net, fixed unit std (the blog's case 1: a mean-squared-error fit)",
@@ -58,8 +59,9 @@ class Run:
 def build(name: str, split: Split, hidden: tuple[int, ...], kl_multiplier: float = 1.0) -> tf_keras.Model:
     """The untrained model of :data:`MODELS` ``name`` for this split's inputs."""
     n_features, n_train = split.x_train.shape[1], len(split.x_train)
-    if name in ("reporter", "fixed", "epistemic"):
-        return build_bnn(n_features, n_train, hidden, last_activation="relu" if name == "reporter" else None,
+    if name in ("reporter", "fixed", "floor_only", "epistemic"):
+        last = {"reporter": "relu", "floor_only": "relu_on_scale"}.get(name)
+        return build_bnn(n_features, n_train, hidden, last_activation=last,
                          heteroscedastic=name != "epistemic", kl_multiplier=kl_multiplier)
     return build_gaussian_net(n_features, hidden, dropout=0.1 if name == "mc_dropout" else 0.0,
                               heteroscedastic=name != "no_uncertainty")
@@ -87,7 +89,7 @@ def train_model(
         seed_everything(seed + member)
         model = build(name, split, hidden, kl_multiplier)
         histories.append(fit(model, split.x_train, split.y_train, steps))
-        sampled = name in ("reporter", "fixed", "epistemic", "mc_dropout")
+        sampled = name in ("reporter", "fixed", "floor_only", "epistemic", "mc_dropout")
         mu, sigma = sample_predictions(model, split.x_test, n_samples if sampled else 1,
                                        training=name == "mc_dropout")
         mus.append(mu)

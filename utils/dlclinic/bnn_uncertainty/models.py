@@ -45,6 +45,14 @@ def gaussian_head(offset: float = 1e-3, scale: float = 0.01, heteroscedastic: bo
     return tfp.layers.DistributionLambda(lambda t: tfd.Normal(loc=t[..., :1], scale=1.0))
 
 
+def relu_on_scale(t):
+    """Identity on the mean unit, ReLU on the scale unit: the reporter's floor without a clipped mean."""
+    return tf.concat([t[..., :1], tf.nn.relu(t[..., 1:])], axis=-1)
+
+
+LAST_ACTIVATIONS = {"relu": "relu", "relu_on_scale": relu_on_scale, None: None}
+
+
 def build_bnn(
     n_features: int,
     n_train: int,
@@ -55,8 +63,11 @@ def build_bnn(
 ) -> tf_keras.Sequential:
     """DenseVariational layers (mean-field posterior, trainable prior, KL weight ``kl_multiplier / n_train``).
 
-    ``last_activation="relu"`` is the reporter's net: its scale unit can never go negative. ``None`` is the fix.
+    ``last_activation="relu"`` is the reporter's net: neither unit can go negative. ``"relu_on_scale"`` clips
+    only the scale unit (the floor alone); ``None``, a linear last layer, is the fix.
     """
+    if last_activation not in LAST_ACTIVATIONS:
+        raise ValueError(f"last_activation must be one of {list(LAST_ACTIVATIONS)}; got {last_activation!r}")
     n_features, n_train = positive_int("n_features", n_features), positive_int("n_train", n_train)
     weight = positive_number("kl_multiplier", kl_multiplier) / n_train
     layers = [tf_keras.Input((n_features,))]
@@ -66,7 +77,7 @@ def build_bnn(
             activation="relu"))
     layers.append(tfp.layers.DenseVariational(
         2 if heteroscedastic else 1, posterior_mean_field, prior_trainable, kl_weight=weight,
-        activation=last_activation))
+        activation=LAST_ACTIVATIONS[last_activation]))
     layers.append(gaussian_head(heteroscedastic=heteroscedastic))
     return tf_keras.Sequential(layers, name="bnn_" + (last_activation or "linear"))
 
