@@ -72,3 +72,23 @@ def grouped_bars(groups: Mapping[str, Mapping[str, float]], ylabel: str, log: bo
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def keypoint_overlays(images: np.ndarray, keypoints: Mapping[str, np.ndarray], n: int = 6):
+    """Images in grey with several sets of (n, K, 2) (x, y) keypoints drawn on top, one marker style per set."""
+    images = np.asarray(images)[:n]
+    fig, axes = plt.subplots(1, len(images), figsize=(1.9 * len(images), 2.3), squeeze=False)
+    markers = ["o", "x", "+", "s"]
+    for c, ax in enumerate(axes[0]):
+        ax.imshow(np.squeeze(images[c]), cmap="gray", vmin=0, vmax=1)
+        for i, (label, points) in enumerate(keypoints.items()):
+            xy = np.asarray(points)[c]
+            ax.scatter(xy[:, 0], xy[:, 1], s=12, marker=markers[i % len(markers)], label=label,
+                       facecolors="none" if markers[i % len(markers)] in "os" else None,
+                       edgecolors=f"C{i}" if markers[i % len(markers)] in "os" else None,
+                       color=None if markers[i % len(markers)] in "os" else f"C{i}")
+        ax.set_xticks([])
+        ax.set_yticks([])
+    axes[0, 0].legend(fontsize=7, loc="lower left", bbox_to_anchor=(0, -0.45), ncol=len(keypoints))
+    fig.tight_layout()
+    return fig
