@@ -77,18 +77,17 @@ def grouped_bars(groups: Mapping[str, Mapping[str, float]], ylabel: str, log: bo
 def keypoint_overlays(images: np.ndarray, keypoints: Mapping[str, np.ndarray], n: int = 6):
     """Images in grey with several sets of (n, K, 2) (x, y) keypoints drawn on top, one marker style per set."""
     images = np.asarray(images)[:n]
-    fig, axes = plt.subplots(1, len(images), figsize=(1.9 * len(images), 2.3), squeeze=False)
-    markers = ["o", "x", "+", "s"]
+    fig, axes = plt.subplots(1, len(images), figsize=(2.2 * len(images), 2.7), squeeze=False)
+    styles = [{"marker": "o", "facecolors": "none", "edgecolors": "C0"}, {"marker": "x", "color": "C1"},
+              {"marker": "+", "color": "C2"}, {"marker": "^", "facecolors": "none", "edgecolors": "C3"}]
     for c, ax in enumerate(axes[0]):
         ax.imshow(np.squeeze(images[c]), cmap="gray", vmin=0, vmax=1)
         for i, (label, points) in enumerate(keypoints.items()):
             xy = np.asarray(points)[c]
-            ax.scatter(xy[:, 0], xy[:, 1], s=12, marker=markers[i % len(markers)], label=label,
-                       facecolors="none" if markers[i % len(markers)] in "os" else None,
-                       edgecolors=f"C{i}" if markers[i % len(markers)] in "os" else None,
-                       color=None if markers[i % len(markers)] in "os" else f"C{i}")
+            ax.scatter(xy[:, 0], xy[:, 1], s=14, label=label, **styles[i % len(styles)])
         ax.set_xticks([])
         ax.set_yticks([])
-    axes[0, 0].legend(fontsize=7, loc="lower left", bbox_to_anchor=(0, -0.45), ncol=len(keypoints))
-    fig.tight_layout()
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8)
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     return fig
