@@ -66,6 +66,12 @@ class TestHeatmaps:
         np.testing.assert_allclose(got[0], points, atol=0.05)
         np.testing.assert_allclose(np.asarray(soft_argmax(np.zeros((4, 5, 1))))[0], [2.0, 1.5])  # uniform: centre
 
+    def test_soft_argmax_traces_with_an_unknown_batch_size(self):
+        from dlclinic.backend import tf
+
+        traced = tf.function(soft_argmax, input_signature=[tf.TensorSpec([None, 8, 6, 3])])
+        assert tuple(traced(np.zeros((2, 8, 6, 3), "float32")).shape) == (2, 3, 2)
+
     @pytest.mark.parametrize(
         ("call", "message"),
         [(lambda: gaussian_heatmaps([[1, 2, 3]], 4, 4, 1.0), r"keypoints must have shape \(any, 2\)"),

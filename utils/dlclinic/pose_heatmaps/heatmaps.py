@@ -67,4 +67,5 @@ def soft_argmax(heatmaps, beta: float = 1.0):
     ys = keras.ops.repeat(keras.ops.arange(height, dtype="float32"), width)
     x = keras.ops.sum(weights * xs[None, :, None], axis=1)
     y = keras.ops.sum(weights * ys[None, :, None], axis=1)
-    return keras.ops.reshape(keras.ops.stack([x, y], axis=-1), (*maps.shape[:-3], k, 2))
+    lead = tuple(keras.ops.shape(maps)[:-3])  # dynamic, so a None batch size inside a model works
+    return keras.ops.reshape(keras.ops.stack([x, y], axis=-1), (*lead, k, 2))
