@@ -72,3 +72,22 @@ def grouped_bars(groups: Mapping[str, Mapping[str, float]], ylabel: str, log: bo
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def keypoint_overlays(images: np.ndarray, keypoints: Mapping[str, np.ndarray], n: int = 6):
+    """Images in grey with several sets of (n, K, 2) (x, y) keypoints drawn on top, one marker style per set."""
+    images = np.asarray(images)[:n]
+    fig, axes = plt.subplots(1, len(images), figsize=(2.2 * len(images), 2.7), squeeze=False)
+    styles = [{"marker": "o", "facecolors": "none", "edgecolors": "C0"}, {"marker": "x", "color": "C1"},
+              {"marker": "+", "color": "C2"}, {"marker": "^", "facecolors": "none", "edgecolors": "C3"}]
+    for c, ax in enumerate(axes[0]):
+        ax.imshow(np.squeeze(images[c]), cmap="gray", vmin=0, vmax=1)
+        for i, (label, points) in enumerate(keypoints.items()):
+            xy = np.asarray(points)[c]
+            ax.scatter(xy[:, 0], xy[:, 1], s=14, label=label, **styles[i % len(styles)])
+        ax.set_xticks([])
+        ax.set_yticks([])
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8)
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    return fig

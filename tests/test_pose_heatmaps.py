@@ -1,0 +1,190 @@
+"""Unit tests for Case 2's package: stick figures, heatmaps, read-outs, metrics, baseline, models and losses."""
+
+import numpy as np
+import pytest
+
+from dlclinic.pose_heatmaps.baseline import MeanPoseBaseline
+from dlclinic.pose_heatmaps.diagnosis import accuracy_resolution_source, all_zero_scores
+from dlclinic.pose_heatmaps.figures import JOINTS, PARENTS, make_poses
+from dlclinic.pose_heatmaps.heatmaps import batch_maps, decode_keypoints, disc_maps, gaussian_heatmaps, soft_argmax
+from dlclinic.pose_heatmaps.imbalance import dice_score, head_masks
+from dlclinic.pose_heatmaps.metrics import mean_error_px, pck, pck_per_keypoint
+from dlclinic.results import read_metrics
+
+
+class TestFigures:
+    def test_keypoints_lie_inside_the_image(self):
+        poses = make_poses(50, 64, seed=1)
+        assert poses.images.shape == (50, 64, 64, 1) and poses.keypoints.shape == (50, len(JOINTS), 2)
+        assert poses.keypoints.min() >= 0 and poses.keypoints.max() <= 63
+        assert 0 <= poses.images.min() and poses.images.max() <= 1
+        assert np.all(poses.torso > 5)
+
+    def test_same_seed_same_figures(self):
+        a, b = make_poses(4, 64, seed=3), make_poses(4, 64, seed=3)
+        np.testing.assert_array_equal(a.images, b.images)
+        np.testing.assert_array_equal(a.keypoints, b.keypoints)
+        assert not np.array_equal(a.keypoints, make_poses(4, 64, seed=4).keypoints)
+
+    def test_kinematic_tree_has_sixteen_joints_and_one_root(self):
+        assert len(JOINTS) == len(PARENTS) >= 16
+        assert PARENTS.count(-1) == 1 and all(p < j for j, p in enumerate(PARENTS))
+
+    @pytest.mark.parametrize(
+        ("kwargs", "message"),
+        [({"n": 0}, "n must be a positive int"), ({"n": 2, "size": 16}, "size must be at least 32"),
+         ({"n": 2, "max_clutter": -1}, "max_clutter must be a non-negative int")],
+    )
+    def test_bad_arguments(self, kwargs, message):
+        with pytest.raises(ValueError, match=message):
+            make_poses(**kwargs)
+
+
+class TestHeatmaps:
+    def test_gaussian_peaks_at_one_on_the_keypoint(self):
+        maps = gaussian_heatmaps([[20, 15], [3, 30]], 32, 40, 2.0)
+        assert maps.shape == (32, 40, 2)
+        assert maps[15, 20, 0] == pytest.approx(1.0) and maps.max() == pytest.approx(1.0)
+        assert np.unravel_index(maps[..., 1].argmax(), (32, 40)) == (30, 3)  # (row, column) = (y, x)
+        assert maps[15, 22, 0] == pytest.approx(np.exp(-4 / 8))  # σ is a standard deviation
+
+    def test_discs_are_binary_and_of_the_right_area(self):
+        maps = disc_maps([[10, 10]], 24, 24, 2.0)
+        assert set(np.unique(maps)) == {0.0, 1.0} and maps.sum() == 13
+
+    def test_decode_inverts_the_heatmaps_for_integer_keypoints(self):
+        points = np.array([[5.0, 7.0], [30.0, 2.0], [0.0, 31.0]])
+        np.testing.assert_array_equal(decode_keypoints(gaussian_heatmaps(points, 32, 32, 1.5)), points)
+        batch = batch_maps(np.stack([points, points[::-1]]), 32, 32)
+        assert decode_keypoints(batch).shape == (2, 3, 2)
+
+    def test_soft_argmax_of_sharp_maps_is_the_keypoint(self):
+        points = np.array([[5.0, 7.0], [20.5, 12.0]])
+        logits = 50 * gaussian_heatmaps(points, 24, 32, 1.0)
+        got = np.asarray(soft_argmax(logits[None]))
+        assert got.shape == (1, 2, 2)
+        np.testing.assert_allclose(got[0], points, atol=0.05)
+        np.testing.assert_allclose(np.asarray(soft_argmax(np.zeros((4, 5, 1))))[0], [2.0, 1.5])  # uniform: centre
+
+    def test_soft_argmax_traces_with_an_unknown_batch_size(self):
+        from dlclinic.backend import tf
+
+        traced = tf.function(soft_argmax, input_signature=[tf.TensorSpec([None, 8, 6, 3])])
+        assert tuple(traced(np.zeros((2, 8, 6, 3), "float32")).shape) == (2, 3, 2)
+
+    @pytest.mark.parametrize(
+        ("call", "message"),
+        [(lambda: gaussian_heatmaps([[1, 2, 3]], 4, 4, 1.0), r"keypoints must have shape \(any, 2\)"),
+         (lambda: gaussian_heatmaps([[1, 2]], 4, 4, 0.0), "sigma must be a positive number"),
+         (lambda: batch_maps(np.zeros((1, 2, 2)), 4, 4, "square"), "kind must be one of"),
+         (lambda: decode_keypoints(np.zeros((4, 4))), r"heatmaps must be \(\.\.\., H, W, K\)"),
+         (lambda: soft_argmax(np.zeros((4, 4))), r"heatmaps must be \(\.\.\., H, W, K\)")],
+    )
+    def test_bad_input_is_named(self, call, message):
+        with pytest.raises(ValueError, match=message):
+            call()
+
+
+class TestMetrics:
+    def test_pck_counts_euclidean_errors_within_the_threshold(self):
+        true = np.zeros((1, 4, 2))
+        pred = np.array([[[3.0, 4.0], [1.0, 1.0], [6.0, 0.0], [0.0, 0.0]]])  # errors 5, 1.41, 6, 0
+        assert pck(pred, true, 0.5, 10.0) == pytest.approx(0.75)
+        assert pck(pred, true, 0.5, np.array([12.0])) == pytest.approx(1.0)
+        assert pck(pred, true, 0.1, 10.0) == pytest.approx(0.25)
+        assert mean_error_px(pred, true) == pytest.approx((5 + np.sqrt(2) + 6) / 4)
+
+    def test_per_keypoint_pck(self):
+        true = np.zeros((2, 2, 2))
+        pred = np.array([[[1.0, 0.0], [5.0, 0.0]], [[0.0, 0.0], [0.0, 1.0]]])
+        np.testing.assert_allclose(pck_per_keypoint(pred, true, 0.2, np.array([10.0, 10.0])), [1.0, 0.5])
+
+    @pytest.mark.parametrize(
+        ("args", "message"),
+        [((np.zeros((2, 2)), np.zeros((3, 2)), 0.2), "same shape"),
+         ((np.zeros((2, 3)), np.zeros((2, 3)), 0.2), r"\(\.\.\., K, 2\)"),
+         ((np.zeros((2, 2)), np.zeros((2, 2)), -0.1), "threshold must be non-negative"),
+         ((np.zeros((2, 2)), np.zeros((2, 2)), 0.2, 0.0), "normalizer must be positive"),
+         ((np.zeros((3, 2, 2)), np.zeros((3, 2, 2)), 0.2, np.ones(2)), "normalizer must be one number")],
+    )
+    def test_bad_input_is_named(self, args, message):
+        with pytest.raises(ValueError, match=message):
+            pck(*args)
+
+    def test_all_zero_binary_accuracy(self):
+        maps = disc_maps([[10, 10]], 20, 20, 2.0)
+        scores = all_zero_scores(maps)
+        assert scores["binary_accuracy_all_zero"] == pytest.approx(1 - 13 / 400)
+
+    def test_dice(self):
+        a = np.zeros((1, 4, 4, 1))
+        a[0, :2, :2] = 1
+        assert dice_score(a, a) == 1.0 and dice_score(a, np.zeros_like(a)) == 0.0
+
+
+class TestBaselineModelsAndKeras:
+    def test_centred_mean_pose_beats_the_absolute_one(self):
+        train, test = make_poses(120, 64, seed=5), make_poses(60, 64, seed=6)
+        centred = MeanPoseBaseline().fit(train.images, train.keypoints).predict(test.images)
+        fixed = MeanPoseBaseline(centred=False).fit(train.images, train.keypoints).predict(test.images)
+        assert mean_error_px(centred, test.keypoints) < mean_error_px(fixed, test.keypoints)
+        with pytest.raises(ValueError, match="not fitted"):
+            MeanPoseBaseline().predict(test.images)
+
+    def test_heads(self):
+        from dlclinic.backend import keras
+        from dlclinic.pose_heatmaps.models import build_pose_net
+
+        reporter, plain = build_pose_net(64, 16, "reporter"), build_pose_net(64, 16, "linear")
+        assert reporter.output_shape == plain.output_shape == (None, 64, 64, 16)
+        assert isinstance(reporter.layers[-2], keras.layers.BatchNormalization)
+        assert isinstance(plain.layers[-1], keras.layers.Conv2D)
+        with pytest.raises(ValueError, match="head must be one of"):
+            build_pose_net(64, 16, "softmax")
+        with pytest.raises(ValueError, match="divisible"):
+            build_pose_net(60, 16)
+
+    def test_keras_resolves_accuracy_to_categorical_for_many_maps(self):
+        where, line_no, line = accuracy_resolution_source()
+        assert where.endswith("compile_utils.py") and line_no > 0 and "CategoricalAccuracy" in line
+
+    def test_heatmap_pck_metric_and_spatial_loss(self):
+        from dlclinic.pose_heatmaps.losses import spatial_softmax_crossentropy
+        from dlclinic.pose_heatmaps.metrics import HeatmapPCK
+
+        true = batch_maps(np.array([[[5.0, 5.0], [20.0, 9.0]]]), 24, 24)
+        shifted = batch_maps(np.array([[[7.0, 5.0], [2.0, 2.0]]]), 24, 24)
+        metric = HeatmapPCK(radius=3.0)
+        metric.update_state(true, shifted)
+        assert float(metric.result()) == pytest.approx(0.5)
+        matched = float(spatial_softmax_crossentropy(true, np.log(true + 1e-12))[0])  # softmax(log t) = t
+        flat = float(spatial_softmax_crossentropy(true, np.zeros_like(true))[0])  # uniform over 24×24 pixels
+        assert matched < flat and flat == pytest.approx(np.log(24 * 24), rel=1e-5)
+
+    def test_head_masks_are_tiny(self):
+        masks = head_masks(make_poses(10, 64, seed=2))
+        assert masks.shape == (10, 64, 64, 1) and 0 < masks.mean() < 0.01
+
+
+def test_training_is_deterministic_for_a_seed():
+    from dlclinic.pose_heatmaps.experiment import train_variant
+
+    poses = make_poses(32, 64, seed=1)
+    first, second = (train_variant("spatial_softmax", poses, poses, epochs=1, seed=7) for _ in range(2))
+    np.testing.assert_array_equal(first.keypoints, second.keypoints)
+    assert first.history == second.history
+
+
+@pytest.mark.slow
+def test_quick_run_shows_the_symptom_and_the_fix(quick_run):
+    build, done = quick_run("02-pose-heatmaps")
+    assert done.returncode == 0, done.stdout + done.stderr
+    metrics = read_metrics(build / "results" / "02-pose-heatmaps.json")
+    for name in ["reporter", "baseline", "best"]:
+        assert set(metrics[name]) >= {"pck", "mean_error_px"}, name
+    assert metrics["reporter_accuracy_metric"] == "CategoricalAccuracy"
+    assert metrics["best"]["pck"] > metrics["reporter"]["pck"]
+    assert metrics["best"]["pck"] > metrics["baseline"]["pck"]
+    assert metrics["best"]["mean_error_px"] < metrics["reporter"]["mean_error_px"]
+    assert metrics["best"]["mean_error_px"] < metrics["baseline"]["mean_error_px"]
+    assert metrics["diagnosis"]["binary_accuracy_all_zero"] > 0.9, "the all-zero answer looks accurate"
