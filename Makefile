@@ -13,6 +13,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 # pip extras to install; a GPU machine adds CUDA with `make full EXTRAS=book,test,gpu`.
 EXTRAS ?= book,test
+# pytest-xdist workers for `make test` (tests/conftest.py says how the work is shared between them).
+TEST_WORKERS ?= 2
 comma := ,
 STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 NODE_STAMP := node_modules/.installed
@@ -49,7 +51,7 @@ full: $(STAMP)  ## execute every case with its full budget (GPU runner) into bui
 	$(PY) -m dlclinic.run --full
 
 test: $(STAMP) $(NODE_STAMP)  ## the whole test suite: unit, notebooks (slow), grading and book
-	$(PY) -m pytest --durations=15
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15
 
 release: $(STAMP)  ## regenerate exercises/<slug>/ from solutions/<slug>/ with nbgrader
 	@shopt -s nullglob; dirs=(solutions/*/); \

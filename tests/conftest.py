@@ -1,5 +1,16 @@
-"""Shared pytest configuration."""
+"""Shared pytest configuration.
 
+``make test`` runs the suite on two pytest-xdist workers (``-n 2 --dist loadgroup``): the quick-mode runs
+train with TensorFlow on every core while nbgrader's kernels mostly use one, so the two overlap well. Each
+assignment's grading tests share one course directory and its nbgrader runs, so they are kept on one worker
+(an ``xdist_group`` per assignment); a case's quick run is shared across workers through a lock file.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -21,19 +32,41 @@ def pytest_configure(config):
     )
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups in its own hook
+def pytest_collection_modifyitems(config, items):
+    """Put each assignment's grading tests in one xdist group, so one worker makes its nbgrader runs."""
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if item.get_closest_marker("grading") and "slug" in params:
+            item.add_marker(pytest.mark.xdist_group(f"grading-{params['slug']}"))
+
+
+def _shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder of this session that every xdist worker sees (the session's own base folder without xdist)."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent / "shared" if os.environ.get("PYTEST_XDIST_WORKER") else base / "shared"
+    shared.mkdir(exist_ok=True)
+    return shared
+
+
 @pytest.fixture(scope="session")
 def quick_run(tmp_path_factory):
     """Run a case once per session in quick mode through ``python -m dlclinic.run``; return its build folder.
 
-    The notebook hygiene test and each case's own checks share the one run (minutes on 2 cores).
+    The notebook hygiene test and each case's own checks share the one run (minutes on 2 cores), also when
+    they land on different xdist workers: the first to ask runs it while holding ``<slug>.lock``.
     """
-    builds: dict[str, tuple[Path, subprocess.CompletedProcess]] = {}
+    shared = _shared_dir(tmp_path_factory)
 
     def run(slug: str) -> tuple[Path, subprocess.CompletedProcess]:
-        if slug not in builds:
-            build = tmp_path_factory.mktemp(slug)
-            command = [sys.executable, "-m", "dlclinic.run", "--build-dir", str(build), slug]
-            builds[slug] = (build, subprocess.run(command, cwd=ROOT, capture_output=True, text=True))
-        return builds[slug]
+        build, record = shared / slug, shared / f"{slug}.json"
+        with open(shared / f"{slug}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not record.exists():
+                command = [sys.executable, "-m", "dlclinic.run", "--build-dir", str(build), slug]
+                done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+                record.write_text(json.dumps([done.args, done.returncode, done.stdout, done.stderr]))
+        args, returncode, stdout, stderr = json.loads(record.read_text())
+        return build, subprocess.CompletedProcess(args, returncode, stdout, stderr)
 
     return run
