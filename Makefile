@@ -15,6 +15,8 @@ PY := $(VENV)/bin/python
 EXTRAS ?= book,test
 # pytest-xdist workers for `make test` (tests/conftest.py says how the work is shared between them).
 TEST_WORKERS ?= 2
+# Assignments whose scripted class `make test` grades end to end (tests/test_class.py); `make class`: all.
+CLASS ?= 04-bnn-uncertainty
 comma := ,
 STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 NODE_STAMP := node_modules/.installed
@@ -22,7 +24,7 @@ NODE_STAMP := node_modules/.installed
 PYTHON311 = $(shell for p in python3.11 python3; do \
 	$$p -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null && { command -v $$p; break; }; done)
 
-.PHONY: help setup book full test release benchmark lint clean
+.PHONY: help setup book full test class release benchmark lint clean
 
 help:  ## list the targets
 	@awk -F ':.*## ' '/^[a-z]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -51,7 +53,10 @@ full: $(STAMP)  ## execute every case with its full budget (GPU runner) into bui
 	$(PY) -m dlclinic.run --full
 
 test: $(STAMP) $(NODE_STAMP)  ## the whole test suite: unit, notebooks (slow), grading and book
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15
+	DLCLINIC_CLASS=$(CLASS) $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15
+
+class: $(STAMP)  ## grade the scripted class of every assignment with nbgrader, twice (~3 min per assignment)
+	DLCLINIC_CLASS=all $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup tests/test_class.py
 
 release: $(STAMP)  ## regenerate exercises/<slug>/ from solutions/<slug>/ with nbgrader
 	@shopt -s nullglob; dirs=(solutions/*/); \

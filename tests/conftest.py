@@ -34,11 +34,11 @@ def pytest_configure(config):
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups in its own hook
 def pytest_collection_modifyitems(config, items):
-    """Put each assignment's grading tests in one xdist group, so one worker makes its nbgrader runs."""
+    """Put each module's grading tests of one assignment in one xdist group: one worker makes its nbgrader runs."""
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
         if item.get_closest_marker("grading") and "slug" in params:
-            item.add_marker(pytest.mark.xdist_group(f"grading-{params['slug']}"))
+            item.add_marker(pytest.mark.xdist_group(f"{item.path.stem}-{params['slug']}"))
 
 
 def _shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -70,3 +70,17 @@ def quick_run(tmp_path_factory):
         return build, subprocess.CompletedProcess(args, returncode, stdout, stderr)
 
     return run
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Print the autograde seconds per submission that tests/test_class.py recorded."""
+    factory = getattr(config, "_tmp_path_factory", None)
+    if factory is None or os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    records = sorted(factory.getbasetemp().rglob("class-times-*.json"))
+    if records:
+        terminalreporter.section("autograde seconds per submission (scripted class)")
+        for record in records:
+            slug = record.stem.removeprefix("class-times-")
+            for step, seconds in json.loads(record.read_text()).items():
+                terminalreporter.write_line(f"{slug}  {step}: {seconds:.1f}")

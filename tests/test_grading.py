@@ -33,17 +33,13 @@ from dlclinic.grading import (
     solved_submission,
     tests_of,
 )
-from dlclinic.grading.course import IGNORE, RELEASE_DIR, SOURCE_DIR
+from dlclinic.grading.course import RELEASE_DIR, SOURCE_DIR, assignment_slugs
 
 pytestmark = pytest.mark.grading
 
 REPO_ROOT = Path(os.environ.get("DLCLINIC_REPO_ROOT") or Path(__file__).resolve().parents[1]).resolve()
 MUTANTS_DIR = REPO_ROOT / "tests" / "mutants"
-SLUGS = sorted(
-    path.name
-    for path in (REPO_ROOT / SOURCE_DIR).glob("*")
-    if path.is_dir() and not path.name.startswith((".", "_")) and path.name not in IGNORE
-)
+SLUGS = assignment_slugs(REPO_ROOT)
 MUTANTS = [(slug, path) for slug in SLUGS for path in mutant_files(MUTANTS_DIR / slug)]
 
 

@@ -31,6 +31,8 @@ from dlclinic.grading import (
     tests_of,
     toy,
 )
+from dlclinic.grading.classroom import class_roster
+from dlclinic.grading.workflow import dedupe_grade_ids
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "nbgrader_config.py"
@@ -241,3 +243,24 @@ def test_release_command_needs_assignments(tmp_path, capsys):
 
     assert main(["release", "--root", str(tmp_path)]) == 1
     assert "no assignments under" in capsys.readouterr().err
+
+
+def test_class_roster_expectations_follow_the_points(source):
+    roster = {s.id: s for s in class_roster(source, release_of(source), wrong_shape="tf_square")}
+    assert list(roster) == ["perfect", "blank", "partial", "tamperer", "copier", "looper", "wrong_shape"]
+    assert (roster["perfect"].expected, roster["blank"].expected, roster["partial"].expected) == (6, 0, 1)
+    # tf_square (3 points) is the last fast answer: tampered with, looping or mis-shaped, it loses its tests.
+    assert roster["tamperer"].expected == roster["looper"].expected == roster["wrong_shape"].expected == 1
+    assert roster["copier"].expected == 4  # the slow training task is left as its stub
+    sources = {cells.grade_id(c): c.source for c in roster["tamperer"].notebook.cells}
+    assert sources["test_tf_square"].startswith("assert True") and STUB in sources["tf_square"]
+    with pytest.raises(ValueError, match="wrong_shape must name"):
+        class_roster(source, release_of(source), wrong_shape="train_model")
+
+
+def test_dedupe_keeps_the_last_copy(source):
+    notebook = copy.deepcopy(source)
+    notebook.cells.append(copy.deepcopy(notebook.cells[3]))  # a second test_double
+    assert dedupe_grade_ids(notebook) == ["test_double"]
+    assert "nbgrader" not in notebook.cells[3].metadata and cells.grade_id(notebook.cells[-1]) == "test_double"
+    assert dedupe_grade_ids(notebook) == []

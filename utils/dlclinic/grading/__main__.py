@@ -3,6 +3,9 @@
 Run it from the repository root; with no slug it releases every assignment under ``solutions/``. It runs
 ``nbgrader generate_assignment <slug> --force`` with this interpreter's scripts on ``PATH`` (nbgrader needs
 ``alembic`` from there the first time it creates ``gradebook.db``).
+
+``python -m dlclinic.grading dedupe NOTEBOOK ...`` repairs submissions in which a student copied a graded
+cell (nbgrader refuses to autograde them): the last copy keeps the grade, earlier copies become plain cells.
 """
 
 from __future__ import annotations
@@ -11,7 +14,10 @@ import argparse
 import sys
 from pathlib import Path
 
+import nbformat
+
 from dlclinic.grading.course import RELEASE_DIR, SOURCE_DIR, NbgraderError, generate_release
+from dlclinic.grading.workflow import dedupe_grade_ids
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,7 +27,11 @@ def main(argv: list[str] | None = None) -> int:
     release = commands.add_parser("release", help=f"regenerate {RELEASE_DIR}/<slug>/ from {SOURCE_DIR}/<slug>/")
     release.add_argument("slugs", nargs="*", metavar="SLUG", help="assignments to release (default: all)")
     release.add_argument("--root", type=Path, default=Path.cwd(), help="repository root (default: .)")
+    dedupe = commands.add_parser("dedupe", help="keep only the last copy of each repeated nbgrader grade id")
+    dedupe.add_argument("notebooks", nargs="+", type=Path, metavar="NOTEBOOK", help="submitted notebooks to repair")
     args = parser.parse_args(argv)
+    if args.command == "dedupe":
+        return _dedupe(args.notebooks)
 
     root = args.root.resolve()
     slugs = args.slugs or sorted(p.name for p in (root / SOURCE_DIR).glob("*") if (p / f"{p.name}.ipynb").is_file())
@@ -35,6 +45,16 @@ def main(argv: list[str] | None = None) -> int:
             print(error, file=sys.stderr)
             return 1
         print(f"{SOURCE_DIR}/{slug}/ -> {RELEASE_DIR}/{slug}/")
+    return 0
+
+
+def _dedupe(paths: list[Path]) -> int:
+    for path in paths:
+        notebook = nbformat.read(path, as_version=4)
+        repeated = dedupe_grade_ids(notebook)
+        if repeated:
+            nbformat.write(notebook, path)
+        print(f"{path}: {'kept the last copy of ' + ', '.join(repeated) if repeated else 'no repeated grade ids'}")
     return 0
 
 

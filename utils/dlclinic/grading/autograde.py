@@ -30,10 +30,13 @@ def autograded_path(course: Course, student: str) -> Path:
     return course.root / "autograded" / student / course.slug / f"{course.slug}.ipynb"
 
 
-def autograde(course: Course, submissions: Mapping[str, NotebookNode]) -> dict[str, Scores]:
+def autograde(
+    course: Course, submissions: Mapping[str, NotebookNode], timeout: int | None = None
+) -> dict[str, Scores]:
     """Autograde each notebook as the main notebook submitted by its student, in one nbgrader run.
 
-    Students already graded in this course are left alone; one named here again is regraded.
+    Students already graded in this course are left alone; one named here again is regraded. ``timeout``
+    overrides the course's seconds per cell (``Execute.timeout``) for this run.
     """
     for student in submissions:
         if not _STUDENT_ID.match(student):
@@ -49,6 +52,8 @@ def autograde(course: Course, submissions: Mapping[str, NotebookNode]) -> dict[s
     args = ["autograde", course.slug, "--force"]
     if others:
         args.append(f"--CourseDirectory.student_id_exclude={','.join(others)}")
+    if timeout is not None:
+        args.append(f"--Execute.timeout={int(timeout)}")
     run_nbgrader(args, course.root)
     return {student: read_scores(course, student) for student in submissions}
 

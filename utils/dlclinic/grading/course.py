@@ -111,6 +111,14 @@ class Course:
         return nbformat.read(self.release_dir / f"{self.slug}.ipynb", as_version=4)
 
 
+def assignment_slugs(repo_root: Path) -> list[str]:
+    """The assignments of a repository: the folders under ``solutions/``, sorted."""
+    source = Path(repo_root) / SOURCE_DIR
+    return sorted(
+        p.name for p in source.glob("*") if p.is_dir() and not p.name.startswith((".", "_")) and p.name not in IGNORE
+    )
+
+
 def generate_release(root: Path, slug: str) -> str:
     """Run ``nbgrader generate_assignment <slug> --force`` on the course at ``root``; return the log."""
     return run_nbgrader(["generate_assignment", slug, "--force"], root)

@@ -1,0 +1,120 @@
+"""A scripted class for one assignment: students whose grades are known in advance.
+
+Each ``Student`` is a notebook as ``nbgrader collect`` would find it, with the autograded total an instructor
+should see for it. Apart from ``perfect``, every student leaves the ``slow`` training cell as its release
+stub (it fails fast), so the class costs seconds per student, not minutes.
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from dataclasses import dataclass
+
+from nbformat import NotebookNode
+
+from dlclinic.grading import cells
+from dlclinic.grading.mutants import solved_submission
+
+LOOP = "while True:  # the student's loop never ends; nbgrader's cell timeout stops it\n    pass"
+
+
+@dataclass(frozen=True)
+class Student:
+    """A submission and the autograded score nbgrader must give it."""
+
+    id: str
+    notebook: NotebookNode
+    expected: float
+    story: str
+
+
+def points(nb: NotebookNode, grade_ids: list[str]) -> float:
+    """Total points of the cells ``grade_ids`` of ``nb``."""
+    by_id = cells.cells_by_id(nb)
+    return float(sum(cells.nbgrader_meta(by_id[gid]).get("points", 0) for gid in grade_ids))
+
+
+def _graded_answers(source: NotebookNode) -> tuple[list[str], list[str]]:
+    """The answers that have tests, split into (fast, slow), in notebook order."""
+    by_id = cells.cells_by_id(source)
+    graded = [name for name, tests in cells.tests_of(source).items() if tests]
+    return [n for n in graded if not cells.is_slow(by_id[n])], [n for n in graded if cells.is_slow(by_id[n])]
+
+
+def _solved_fast(source: NotebookNode, release: NotebookNode) -> NotebookNode:
+    """Every answer from the solution except the ``slow`` cells, which keep their release stubs."""
+    submission = solved_submission(source, release)
+    for cell, released in zip(submission.cells, release.cells, strict=True):
+        if cells.is_slow(cell):
+            cell.source = released.source
+    return submission
+
+
+def _replace(nb: NotebookNode, grade_id: str, source: str) -> None:
+    for cell in nb.cells:
+        if cells.grade_id(cell) == grade_id:
+            cell.source = source
+
+
+def class_roster(source: NotebookNode, release: NotebookNode, wrong_shape: str) -> list[Student]:
+    """The class of the assignment whose source and release notebooks are given.
+
+    ``wrong_shape`` names a graded function that returns an array: one student returns its result with an
+    extra trailing axis. ``looper`` needs a short cell timeout (``Execute.timeout``) to finish quickly.
+    """
+    fast, slow = _graded_answers(source)
+    if not fast:
+        raise ValueError("the assignment needs at least one graded answer that is not tagged 'slow'")
+    if wrong_shape not in fast:
+        raise ValueError(f"wrong_shape must name a graded answer that is not slow: one of {fast}")
+    tests = cells.tests_of(source)
+    total = points(source, cells.test_ids(source))
+    without_slow = total - points(source, [t for name in slow for t in tests[name]])
+    last = fast[-1]  # later answers do not build on it, so breaking it costs exactly its own tests
+
+    partial = _solved_fast(source, release)
+    solved = fast[: (len(fast) + 1) // 2]
+    for cell, released in zip(partial.cells, release.cells, strict=True):
+        if cells.grade_id(cell) in fast and cells.grade_id(cell) not in solved:
+            cell.source = released.source
+
+    tamperer = _solved_fast(source, release)
+    _replace(tamperer, last, next(c.source for c in release.cells if cells.grade_id(c) == last))
+    for tid in tests[last]:
+        _replace(tamperer, tid, "assert True  # the student 'fixed' the failing test")
+
+    copier = _solved_fast(source, release)
+    pasted = copy.deepcopy(next(c for c in copier.cells if cells.grade_id(c) == tests[last][0]))
+    pasted.id = uuid.uuid4().hex[:8]  # Jupyter gives a pasted cell a new id, but keeps its nbgrader metadata
+    copier.cells.append(pasted)
+
+    looper = _solved_fast(source, release)
+    _replace(looper, last, LOOP)
+
+    shaped = _solved_fast(source, release)
+    answer = next(c for c in shaped.cells if cells.grade_id(c) == wrong_shape)
+    shaped_source = (
+        f"{answer.source}\n\n\n_{wrong_shape} = {wrong_shape}\n\n\n"
+        f"def {wrong_shape}(*args, **kwargs):  # returns one axis too many\n"
+        f"    import numpy\n\n    return numpy.expand_dims(numpy.asarray(_{wrong_shape}(*args, **kwargs)), -1)"
+    )
+    _replace(shaped, wrong_shape, shaped_source)
+
+    def lost(name: str) -> float:
+        return without_slow - points(source, tests[name])
+
+    return [
+        Student("perfect", solved_submission(source, release), total, "the solution, training included"),
+        Student("blank", copy.deepcopy(release), 0.0, "the release, untouched"),
+        Student(
+            "partial",
+            partial,
+            points(source, [t for name in solved for t in tests[name]]),
+            f"answers {', '.join(solved)} and leaves the rest",
+        ),
+        Student("tamperer", tamperer, lost(last), f"leaves {last} unanswered and edits its tests to `assert True`"),
+        Student("copier", copier, without_slow, f"pastes a second copy of the locked cell {tests[last][0]}"),
+        Student("looper", looper, lost(last), f"answers {last} with a loop that never ends"),
+        Student("wrong_shape", shaped, lost(wrong_shape), f"returns {wrong_shape} with an extra trailing axis"),
+    ]
