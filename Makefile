@@ -48,6 +48,7 @@ $(NODE_STAMP): package-lock.json
 book: $(STAMP) $(NODE_STAMP)  ## execute the cases (quick; FULL=1 for full) and build the HTML into book/_build/html
 	$(PY) -m dlclinic.run $(if $(filter 1,$(FULL)),--full)
 	$(PY) -m dlclinic.book
+	$(PY) -m dlclinic.site_check --optional
 
 full: $(STAMP)  ## execute every case with its full budget (GPU runner) into build/
 	$(PY) -m dlclinic.run --full

@@ -177,6 +177,14 @@ def test_results_table_flattens_metrics_and_escapes_cells() -> None:
     assert "a\\|b" in book.results_markdown({"cases": {"x": {"device": "a|b"}}}, None, [])
 
 
+def test_results_page_starts_with_the_benchmark_table() -> None:
+    record = {"mode": "quick", "seconds": 99.0, "device": "CPU", "metrics": {"headline": {"fix_vs_reporter": 12.5}}}
+    page = book.results_markdown({"cases": {"07-x": record}}, None, ["07-x"])
+    glance = page.index("## At a glance")
+    assert glance < page.index("## 07-x")
+    assert "| 07-x | quick | 99.0 | 180 | yes | CPU | fix_vs_reporter = 12.5 |" in page
+
+
 def test_results_page_lists_cases_without_results() -> None:
     page = book.results_markdown({"cases": {}}, None, ["01-first"])
     assert "Cases without results in this run: `01-first`." in page

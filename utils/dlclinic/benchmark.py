@@ -20,13 +20,15 @@ def benchmark_rows(results: dict) -> list[dict]:
     """One row per case: its timing, the budget for its mode, whether it fits, and its headline ratios."""
     rows = []
     for slug, record in sorted(results.get("cases", {}).items()):
+        if record.get("mode") not in BUDGETS or not isinstance(record.get("seconds"), int | float):
+            continue  # not a record the runner wrote
         budget = BUDGETS[record["mode"]]
         rows.append(
             {
                 "case": slug,
                 "mode": record["mode"],
                 "seconds": float(record["seconds"]),
-                "device": record["device"],
+                "device": record.get("device", "?"),
                 "budget": budget,
                 "within": float(record["seconds"]) <= budget,
                 "headline": record.get("metrics", {}).get("headline", {}),
@@ -42,7 +44,7 @@ def benchmark_table(rows: list[dict]) -> str:
         headline = ", ".join(f"{k} = {v:.3g}" for k, v in sorted(row["headline"].items())) or "—"
         lines.append(
             f"| {row['case']} | {row['mode']} | {row['seconds']:.1f} | {row['budget']:.0f} | "
-            f"{'yes' if row['within'] else 'NO'} | {row['device']} | {headline} |"
+            f"{'yes' if row['within'] else 'NO'} | {str(row['device']).replace('|', '/')} | {headline} |"
         )
     return "\n".join(lines)
 

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import nbformat
 
+from dlclinic.benchmark import benchmark_rows, benchmark_table
+
 CASES_DIR = "cases"
 RESULTS_PAGE = "results.md"
 # Staged MathJax goes through ``html_extra_path: [_vendor]`` (see book/_config.yml) and so lands in the
@@ -183,6 +185,13 @@ def results_markdown(results: dict | None, runtimes: str | None, case_slugs: lis
         parts.append(
             ":::{note}\nNo results yet: `build/results.json` was not found. Run `python -m dlclinic.run` "
             "(or `make book`) to execute the cases and record their metrics.\n:::\n"
+        )
+    if cases:
+        parts.append(
+            "## At a glance\n\nWall time against the budget of its mode, and each case's headline ratios (> 1: the "
+            "fix wins; `python -m dlclinic.benchmark` prints the same table).\n\n"
+            + benchmark_table(benchmark_rows(results))
+            + "\n"
         )
     for slug in sorted(cases):
         parts.append(case_table(slug, cases[slug], slug in case_slugs))
