@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import nbformat
 import pytest
 from nbformat import NotebookNode
 
@@ -150,6 +151,22 @@ def test_cell_conventions(assignments, slug):
         if cells.is_slow(cell) and not cells.is_answer(cell)
     ]
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_every_graded_answer_has_a_hint_first(slug):
+    """A collapsible hint (``<details>``) sits in the text between the previous exercise and each graded answer."""
+    source = nbformat.read(REPO_ROOT / SOURCE_DIR / slug / f"{slug}.ipynb", as_version=4)
+    graded = {name for name, tests in tests_of(source).items() if tests}
+    text, missing = "", []
+    for cell in source.cells:
+        if cell.cell_type == "markdown" and cells.grade_id(cell) is None:
+            text += cell.source
+        elif cells.is_answer(cell) or cells.is_test(cell):
+            if cells.grade_id(cell) in graded and "<details>" not in text:
+                missing.append(cells.grade_id(cell))
+            text = ""
+    assert not missing, f"add a <details><summary>Hint</summary> ... </details> before: {missing}"
 
 
 @pytest.mark.parametrize("slug", SLUGS)
