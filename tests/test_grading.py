@@ -12,6 +12,9 @@ solution (it trains the model) in one run, the release and all mutants together 
 from __future__ import annotations
 
 import os
+import re
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -35,6 +38,7 @@ from dlclinic.grading import (
     tests_of,
 )
 from dlclinic.grading.course import RELEASE_DIR, SOURCE_DIR, assignment_slugs
+from dlclinic.grading.workflow import validate
 
 pytestmark = pytest.mark.grading
 
@@ -170,6 +174,16 @@ def test_every_graded_answer_has_a_hint_first(slug):
 
 
 @pytest.mark.parametrize("slug", SLUGS)
+def test_release_validates_and_lists_every_failing_test(assignments, slug):
+    course = assignments(slug).course
+    report = validate(course, course.release_dir / f"{slug}.ipynb")
+    failed = re.search(r"VALIDATION FAILED ON (\d+) CELL", report)
+    visible = [cell for cell in assignments(slug).release.cells if cells.is_test(cell) and cell.source.strip()]
+    assert failed, f"nbgrader validate did not report failing tests on the untouched release:\n{report[-3000:]}"
+    assert int(failed.group(1)) >= len(visible), report[-3000:]
+
+
+@pytest.mark.parametrize("slug", SLUGS)
 def test_solution_gets_full_marks(assignments, slug):
     scores = assignments(slug).solution_scores
     lost = [gid for gid, cell in scores.autograded.items() if cell.score != cell.max_score]
@@ -232,3 +246,14 @@ def test_mutant_dirs_match_assignments():
         p.name for p in MUTANTS_DIR.glob("*") if p.is_dir() and not p.name.startswith(".") and p.name not in SLUGS
     )
     assert not stray, f"tests/mutants/ has folders for assignments not in {SOURCE_DIR}/: {stray}"
+
+
+def test_jupyterlab_has_the_nbgrader_extensions():
+    """Students validate, and instructors grade, from JupyterLab: its nbgrader extensions must be enabled."""
+    jupyter = [sys.executable, "-m", "jupyter"]
+    lab = subprocess.run([*jupyter, "labextension", "list"], capture_output=True, text=True, check=True)
+    server = subprocess.run([*jupyter, "server", "extension", "list"], capture_output=True, text=True, check=True)
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", lab.stdout + lab.stderr + server.stdout + server.stderr)
+    assert re.search(r"@jupyter/nbgrader v\S+ enabled\s+OK", plain), plain
+    for extension in ("validate_assignment", "formgrader", "assignment_list"):
+        assert re.search(rf"nbgrader\.server_extensions\.{extension} enabled", plain), plain

@@ -55,3 +55,9 @@ def dedupe_grade_ids(notebook: NotebookNode) -> list[str]:
             repeated.append(grade_id)
         seen.add(grade_id)
     return sorted(set(repeated))
+
+
+def validate(course: Course, notebook: Path) -> str:
+    """``nbgrader validate`` of one notebook, as the Validate button of nbgrader's JupyterLab extension runs it;
+    return its report (it exits 0 whether or not the tests pass)."""
+    return run_nbgrader(["validate", str(Path(notebook).resolve())], course.root)
