@@ -5,22 +5,21 @@ from __future__ import annotations
 import importlib
 import inspect
 import re
+import warnings
 from functools import cache
 
 # Modules with long prose docstrings; the fixed order makes every split reproducible.
-MODULES: tuple[str, ...] = (
-    "argparse", "asyncio", "base64", "bisect", "calendar", "cmd", "codecs", "collections", "concurrent.futures",
-    "configparser", "contextlib", "copy", "csv", "dataclasses", "datetime", "decimal", "difflib", "doctest",
-    "email", "enum", "fileinput", "fnmatch", "fractions", "ftplib", "functools", "gettext", "glob", "gzip",
-    "hashlib", "heapq", "hmac", "html.parser", "http.client", "http.cookiejar", "http.server", "imaplib",
-    "inspect", "ipaddress", "json", "locale", "logging", "lzma", "mailbox", "mimetypes", "multiprocessing",
-    "numbers", "optparse", "os", "pathlib", "pdb", "pickle", "pkgutil", "platform", "plistlib", "poplib",
-    "pprint", "profile", "pstats", "queue", "random", "re", "sched", "secrets", "selectors", "shelve",
-    "shlex", "shutil", "signal", "smtplib", "socket", "socketserver", "sqlite3", "ssl", "statistics",
-    "string", "struct", "subprocess", "tarfile", "tempfile", "textwrap", "threading", "timeit", "tokenize",
-    "trace", "traceback", "turtle", "typing", "unittest", "urllib.parse", "urllib.request", "uuid",
-    "warnings", "wave", "weakref", "webbrowser", "xml.dom.minidom", "xml.etree.ElementTree", "zipfile",
-    "zoneinfo",
+MODULES: tuple[str, ...] = tuple(
+    """
+    argparse asyncio base64 bisect calendar cmd codecs collections concurrent.futures configparser contextlib
+    copy csv dataclasses datetime decimal difflib doctest email enum fileinput fnmatch fractions ftplib
+    functools gettext glob gzip hashlib heapq hmac html.parser http.client http.cookiejar http.server imaplib
+    inspect ipaddress json locale logging lzma mailbox mimetypes multiprocessing numbers optparse os pathlib pdb
+    pickle pkgutil platform plistlib poplib pprint profile pstats queue random re sched secrets selectors shelve
+    shlex shutil signal smtplib socket socketserver sqlite3 ssl statistics string struct subprocess tarfile
+    tempfile textwrap threading timeit tokenize trace traceback turtle typing unittest urllib.parse
+    urllib.request uuid warnings wave weakref webbrowser xml.dom.minidom xml.etree.ElementTree zipfile zoneinfo
+    """.split()
 )
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
@@ -67,7 +66,10 @@ def topic_sentences(min_sentences: int = 16) -> dict[str, tuple[str, ...]]:
         except ImportError:  # e.g. a build without turtle's tkinter
             continue
         seen, kept = set(), []
-        for text in _docstrings(module):
+        with warnings.catch_warnings():  # typing's deprecated aliases warn when their docstrings are read
+            warnings.simplefilter("ignore", DeprecationWarning)
+            texts = _docstrings(module)
+        for text in texts:
             for sentence in sentences_of(text):
                 if sentence not in seen:
                     seen.add(sentence)

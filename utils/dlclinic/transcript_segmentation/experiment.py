@@ -45,8 +45,10 @@ def prepare(n_train: int, n_val: int, n_test: int, seed: int = 0, dim: int = 64)
     it is fitted, without labels, on every sentence of the corpus, so that unseen topics still get embeddings.
     """
     topics = split_topics(seed)
-    docs = {name: make_documents(n, topics[name], seed=seed + i)
-            for i, (name, n) in enumerate([("train", n_train), ("val", n_val), ("test", n_test)])}
+    docs = {
+        name: make_documents(n, topics[name], seed=seed + i)
+        for i, (name, n) in enumerate([("train", n_train), ("val", n_val), ("test", n_test)])
+    }
     encoder = TfidfSvdEncoder(dim, seed=seed).fit([s for text in topic_sentences().values() for s in text])
     return {name: Split(d, embed_documents(encoder.encode, d.sentences)) for name, d in docs.items()}
 
@@ -67,9 +69,16 @@ def _per_document(flat: np.ndarray, like: list[np.ndarray]) -> list[np.ndarray]:
 
 
 def train_sentence_model(
-    name: str, data: dict[str, Split], epochs: int, seed: int = 0, *, context: bool = False,
-    class_weight: dict[int, float] | None = None, bias_init: bool = False,
-    loss: keras.losses.Loss | str = "binary_crossentropy", verbose: bool = True,
+    name: str,
+    data: dict[str, Split],
+    epochs: int,
+    seed: int = 0,
+    *,
+    context: bool = False,
+    class_weight: dict[int, float] | None = None,
+    bias_init: bool = False,
+    loss: keras.losses.Loss | str = "binary_crossentropy",
+    verbose: bool = True,
 ) -> Run:
     """A per-sentence classifier (the reporter's head, or a small MLP on context features) and its scores."""
     seed_everything(seed)
@@ -79,12 +88,17 @@ def train_sentence_model(
     bar = [EpochBar(epochs, name)] if verbose else []
     history = model.fit(x, y, batch_size=256, epochs=epochs, class_weight=class_weight, verbose=0, callbacks=bar)
     scores = {s: model.predict(data[s].features(context), batch_size=4096, verbose=0)[:, 0] for s in ("val", "test")}
-    return Run(name, _per_document(scores["val"], data["val"].labels),
-               _per_document(scores["test"], data["test"].labels), history.history["loss"])
+    return Run(
+        name,
+        _per_document(scores["val"], data["val"].labels),
+        _per_document(scores["test"], data["test"].labels),
+        history.history["loss"],
+    )
 
 
-def train_bilstm(name: str, data: dict[str, Split], epochs: int, seed: int = 0, units: int = 32,
-                 verbose: bool = True) -> Run:
+def train_bilstm(
+    name: str, data: dict[str, Split], epochs: int, seed: int = 0, units: int = 32, verbose: bool = True
+) -> Run:
     """The sequence model: a BiLSTM over each lecture's per-sentence gap features, bias at the base rate."""
     seed_everything(seed)
     x, mask = pad_documents([gap_features(e) for e in data["train"].embeddings])

@@ -9,7 +9,10 @@ from dlclinic.checks import positive_int
 
 
 def build_sentence_classifier(
-    n_features: int, hidden: int = 0, bias: float = 0.0, loss: keras.losses.Loss | str = "binary_crossentropy",
+    n_features: int,
+    hidden: int = 0,
+    bias: float = 0.0,
+    loss: keras.losses.Loss | str = "binary_crossentropy",
     learning_rate: float = 3e-3,
 ) -> keras.Model:
     """One sentence's features in, one sigmoid out (the reporter's head), optionally with a hidden layer."""
@@ -22,8 +25,9 @@ def build_sentence_classifier(
     return model
 
 
-def build_bilstm_segmenter(n_features: int, units: int = 32, bias: float = 0.0,
-                           learning_rate: float = 1e-2) -> keras.Model:
+def build_bilstm_segmenter(
+    n_features: int, units: int = 32, bias: float = 0.0, learning_rate: float = 1e-2
+) -> keras.Model:
     """A BiLSTM over a document's sentence embeddings with one sigmoid per sentence (Koshorek et al. 2018).
 
     Documents are zero-padded to one length; the Masking layer hides the padding from the LSTMs.

@@ -18,7 +18,9 @@ def multiclass_losses(y_true: np.ndarray, y_pred: np.ndarray, alpha: np.ndarray)
     y_true, y_pred = np.asarray(y_true, dtype=np.float32), np.asarray(y_pred, dtype=np.float32)
     alpha = np.asarray(alpha, dtype=np.float32)
     if y_true.shape != y_pred.shape or alpha.shape != (y_true.shape[1],):
-        raise ValueError(f"need y_true, y_pred (n, C) and alpha (C,); got {y_true.shape}, {y_pred.shape}, {alpha.shape}")
+        raise ValueError(
+            f"need y_true, y_pred (n, C) and alpha (C,); got {y_true.shape}, {y_pred.shape}, {alpha.shape}"
+        )
     p_true = np.sum(y_true * y_pred, axis=1)
     per_class_focal = -np.sum(y_true * alpha, axis=1) * (1 - p_true) ** 2 * np.log(p_true)
     return {
@@ -79,13 +81,25 @@ def soft_f1_loss(y_true, y_pred):
     return 1.0 - 2.0 * tp / (tf.reduce_sum(y_true) + tf.reduce_sum(y_pred) + 1e-7)
 
 
-def spike_run(x: np.ndarray, y: np.ndarray, weight: float, *, clipnorm: float | None = None,
-              bias: float = 0.0, epochs: int = 1, seed: int = 0) -> dict[str, float]:
+def spike_run(
+    x: np.ndarray,
+    y: np.ndarray,
+    weight: float,
+    *,
+    clipnorm: float | None = None,
+    bias: float = 0.0,
+    epochs: int = 1,
+    seed: int = 0,
+) -> dict[str, float]:
     """Train a one-sigmoid head with plain SGD and class-1 weight ``weight``, one batch at a time; report the
     weighted loss of the batches and the size of each update to the weights."""
     seed_everything(seed)
-    model = keras.Sequential([keras.Input((x.shape[1],)), keras.layers.Dense(
-        1, activation="sigmoid", bias_initializer=keras.initializers.Constant(bias))])
+    model = keras.Sequential(
+        [
+            keras.Input((x.shape[1],)),
+            keras.layers.Dense(1, activation="sigmoid", bias_initializer=keras.initializers.Constant(bias)),
+        ]
+    )
     model.compile(optimizer=keras.optimizers.SGD(0.5, clipnorm=clipnorm), loss="binary_crossentropy")
     sample_weight = np.where(y == 1, weight, 1.0).astype(np.float32)
     order = np.random.default_rng(seed).permutation(len(x))
@@ -97,5 +111,9 @@ def spike_run(x: np.ndarray, y: np.ndarray, weight: float, *, clipnorm: float | 
             losses.append(float(model.train_on_batch(x[batch], y[batch], sample_weight=sample_weight[batch])))
             steps.append(np.linalg.norm(np.concatenate([w.ravel() for w in model.get_weights()]) - before))
     losses, steps = np.array(losses), np.array(steps)
-    return {"first-batch loss": float(losses[0]), "max / median batch loss": float(losses.max() / np.median(losses)),
-            "median update": float(np.median(steps)), "largest update": float(steps.max())}
+    return {
+        "first-batch loss": float(losses[0]),
+        "max / median batch loss": float(losses.max() / np.median(losses)),
+        "median update": float(np.median(steps)),
+        "largest update": float(steps.max()),
+    }
