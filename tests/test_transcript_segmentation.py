@@ -190,3 +190,21 @@ def test_quick_run_shows_the_failure_and_the_fix(quick_run):
     assert metrics["best"]["f1"] > metrics["reporter"]["f1"]
     assert metrics["best"]["f1"] > metrics["all_one"]["f1"]
     assert metrics["headline"]["fix_vs_baseline"] > 1
+
+
+def test_training_is_deterministic_for_a_seed():
+    from dlclinic.transcript_segmentation.experiment import evaluate, prepare, train_sentence_model
+
+    data = prepare(12, 4, 4, seed=1, dim=16)
+    first, second = (
+        train_sentence_model("context", data, epochs=1, seed=7, context=True, verbose=False) for _ in range(2)
+    )
+    for a, b in zip(first.test_scores, second.test_scores, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert set(evaluate(data["test"].labels, first.test_scores)) == {
+        "pk",
+        "windowdiff",
+        "f1",
+        "pr_auc",
+        "positive_rate",
+    }
