@@ -105,7 +105,7 @@ def train_bilstm(
     y, _ = pad_documents([label[:, None] for label in data["train"].labels])
     model = build_bilstm_segmenter(x.shape[2], units=units, bias=output_bias_init(data["train"].y))
     bar = [EpochBar(epochs, name)] if verbose else []
-    history = model.fit(x, y, sample_weight=mask, batch_size=16, epochs=epochs, verbose=0, callbacks=bar)
+    history = model.fit(x, y, sample_weight=mask, batch_size=32, epochs=epochs, verbose=0, callbacks=bar)
     scores = {}
     for s in ("val", "test"):
         padded, _ = pad_documents([gap_features(e) for e in data[s].embeddings])
