@@ -1,0 +1,1 @@
+"""Case 1: segmenting a transcript into topics when only one sentence in ten starts a segment."""
