@@ -33,8 +33,9 @@ ASSIGNMENTS = assignment_slugs(REPO_ROOT)
 # (DLCLINIC_CLASS=04-bnn-uncertainty), `make class` every one. Unset: every assignment.
 CHOSEN = os.environ.get("DLCLINIC_CLASS", "all")
 SLUGS = ASSIGNMENTS if CHOSEN == "all" else [slug for slug in CHOSEN.split(",") if slug]
-# The graded function, returning an array, that the wrong_shape student answers with one axis too many.
+# The graded function, returning an array or a number, that the wrong_shape student answers with one axis too many.
 WRONG_SHAPE = {
+    "01-transcript-segmentation": "pk",
     "02-pose-heatmaps": "gaussian_heatmaps",
     "03-batchnorm-regression": "density_map",
     "04-bnn-uncertainty": "predictive_moments",

@@ -31,3 +31,11 @@ def assert_close(label: str, got: object, expected: object, rtol: float = 1e-6, 
             f"{label}: expected {expected_array[worst]:.6g} at index {tuple(int(i) for i in worst)}; "
             f"got {got_array[worst]:.6g}"
         )
+
+
+def assert_number(label: str, value: object) -> float:
+    """Fail unless ``value`` is one real number (a Python or NumPy scalar, not an array); return it as a float."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        shape = f" of shape {value.shape}" if isinstance(value, np.ndarray) else ""
+        raise AssertionError(f"{label} should be one number (a float); got {type(value).__name__}{shape}")
+    return float(value)

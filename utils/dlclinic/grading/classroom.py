@@ -60,8 +60,8 @@ def _replace(nb: NotebookNode, grade_id: str, source: str) -> None:
 def class_roster(source: NotebookNode, release: NotebookNode, wrong_shape: str) -> list[Student]:
     """The class of the assignment whose source and release notebooks are given.
 
-    ``wrong_shape`` names a graded function that returns an array: one student returns its result with an
-    extra trailing axis. ``looper`` needs a short cell timeout (``Execute.timeout``) to finish quickly.
+    ``wrong_shape`` names a graded function that returns an array or a number: one student returns its result
+    with an extra trailing axis. ``looper`` needs a short cell timeout (``Execute.timeout``) to finish quickly.
     """
     fast, slow = _graded_answers(source)
     if not fast:
