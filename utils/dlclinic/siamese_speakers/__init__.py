@@ -1,0 +1,1 @@
+"""Case 5: siamese speaker embeddings trained with a pairwise KL-divergence + hinge loss."""
