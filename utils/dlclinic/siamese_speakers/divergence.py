@@ -17,22 +17,23 @@ def symmetric_kl(p, q, eps: float = 1e-7):
     return kl_divergence(p, q, eps) + kl_divergence(q, p, eps)
 
 
-def kl_hinge_loss(same, p, q, margin: float = 2.0):
-    """Per pair: same·(KL(p‖q)+KL(q‖p)) + (1 − same)·(max(0, m − KL(p‖q)) + max(0, m − KL(q‖p))) (Hsu & Kira)."""
+def _pairwise_kl_loss(same, p, q, margin: float, push):
+    """same·(KL(p‖q)+KL(q‖p)) + (1 − same)·(push(m − KL(p‖q)) + push(m − KL(q‖p))), one value per pair."""
     p, q = ops.convert_to_tensor(p), ops.convert_to_tensor(q)
     same = ops.cast(same, p.dtype)
     forward, backward = kl_divergence(p, q), kl_divergence(q, p)
-    apart = ops.relu(margin - forward) + ops.relu(margin - backward)
+    apart = push(margin - forward) + push(margin - backward)
     return same * (forward + backward) + (1 - same) * apart
+
+
+def kl_hinge_loss(same, p, q, margin: float = 2.0):
+    """Per pair: same·(KL(p‖q)+KL(q‖p)) + (1 − same)·(max(0, m − KL(p‖q)) + max(0, m − KL(q‖p))) (Hsu & Kira)."""
+    return _pairwise_kl_loss(same, p, q, margin, ops.relu)
 
 
 def softplus_kl_hinge_loss(same, p, q, margin: float = 2.0):
     """:func:`kl_hinge_loss` with softplus(m − KL) for max(0, m − KL): pairs past the margin still get a gradient."""
-    p, q = ops.convert_to_tensor(p), ops.convert_to_tensor(q)
-    same = ops.cast(same, p.dtype)
-    forward, backward = kl_divergence(p, q), kl_divergence(q, p)
-    apart = ops.softplus(margin - forward) + ops.softplus(margin - backward)
-    return same * (forward + backward) + (1 - same) * apart
+    return _pairwise_kl_loss(same, p, q, margin, ops.softplus)
 
 
 def reporter_kl(p, q):
