@@ -9,7 +9,6 @@ from __future__ import annotations
 import ast
 import json
 import math
-import re
 import shutil
 import subprocess
 import sys
@@ -117,19 +116,6 @@ def test_case_has_one_parameters_cell(path: Path) -> None:
     assert tagged[0].cell_type == "code", f"{path}: the 'parameters' cell must be a code cell"
     missing = PARAMETERS - assigned_names(tagged[0].source)
     assert not missing, f"{path}: the parameters cell must assign {sorted(PARAMETERS)}; missing {sorted(missing)}"
-
-
-@pytest.mark.parametrize("path", CASES, ids=str)
-def test_case_glues_each_name_once(path: Path) -> None:
-    """A name glued twice fails the strict book build (myst-nb warns 'glue key ... duplicate')."""
-    names = [
-        m.group(1)
-        for cell in read(path).cells
-        if cell.cell_type == "code"
-        for m in re.finditer(r"""\bglue\(\s*["']([^"'{}]+)["']""", cell.source)
-    ]
-    repeated = sorted({name for name in names if names.count(name) > 1})
-    assert not repeated, f"{path}: glue names used more than once: {repeated}"
 
 
 @pytest.mark.parametrize("slug", SLUGS)

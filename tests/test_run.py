@@ -116,6 +116,20 @@ def test_error_outputs_fail_the_check(tmp_path: Path) -> None:
         run.check_executed(case)
 
 
+def test_a_name_glued_twice_fails_the_check(tmp_path: Path) -> None:
+    case = case_in(tmp_path)
+    cell = nbformat.v4.new_code_cell("glue('eer', 0.2); glue('eer', 0.3); glue('ari', 0.1)")
+    cell.outputs = [
+        nbformat.v4.new_output("display_data", data={"text/plain": v}, metadata={"scrapbook": {"name": n}})
+        for n, v in [("eer", "0.2"), ("eer", "0.3"), ("ari", "0.1")]
+    ]
+    notebook = nbformat.v4.new_notebook(cells=[cell])
+    case.executed.parent.mkdir(parents=True)
+    nbformat.write(notebook, case.executed)
+    with pytest.raises(run.RunError, match="glues these names more than once: eer$"):
+        run.check_executed(case)
+
+
 def test_missing_or_malformed_metrics_are_errors(tmp_path: Path) -> None:
     case = case_in(tmp_path)
     with pytest.raises(run.RunError, match="wrote no metrics"):

@@ -66,6 +66,16 @@ def error_outputs(notebook: nbformat.NotebookNode) -> list[str]:
     return errors
 
 
+def repeated_glue_names(notebook: nbformat.NotebookNode) -> list[str]:
+    """Names that ``myst_nb.glue`` stored more than once in an executed notebook (the book build refuses them)."""
+    names = [
+        output.get("metadata", {}).get("scrapbook", {}).get("name")
+        for cell in notebook.cells
+        for output in cell.get("outputs", [])
+    ]
+    return sorted({name for name in names if name and names.count(name) > 1})
+
+
 def _code_sources(notebook: nbformat.NotebookNode) -> list[str]:
     """Code cell sources, without the parameters cell papermill injects."""
     return [

@@ -20,7 +20,7 @@ from pathlib import Path
 import nbformat
 from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 
-from dlclinic.book import error_outputs
+from dlclinic.book import error_outputs, repeated_glue_names
 from dlclinic.quiet import set_quiet_env
 
 SLUG = re.compile(r"^\d\d-[a-z0-9-]+$")
@@ -134,10 +134,15 @@ def tidy_streams(case: Case) -> None:
 
 
 def check_executed(case: Case) -> None:
-    """Raise ``RunError`` if the executed notebook holds an error output (e.g. a ``raises-exception`` cell)."""
-    errors = error_outputs(nbformat.read(case.executed, as_version=4))
+    """Raise ``RunError`` if the executed notebook holds an error output (e.g. a ``raises-exception`` cell) or
+    glues a name twice."""
+    notebook = nbformat.read(case.executed, as_version=4)
+    errors = error_outputs(notebook)
     if errors:
         raise RunError(f"{case.executed} has error outputs:\n  " + "\n  ".join(errors))
+    repeated = repeated_glue_names(notebook)
+    if repeated:
+        raise RunError(f"{case.executed} glues these names more than once: {', '.join(repeated)}")
 
 
 def read_case_metrics(case: Case) -> dict:
