@@ -81,10 +81,12 @@ def test_case_page_needs_its_launch_and_download_buttons():
 def test_a_sound_small_site_passes_and_a_broken_one_fails(tmp_path):
     assert site_check.check_site(small_site(tmp_path / "good"), tmp_path / "shots", CONFIG) == []
     assert not site_check.is_blank(tmp_path / "shots" / "case.png")
-    bad = small_site(tmp_path / "bad", case_extra='<img src="gone.png">', index_lists_case=False, blank_intro=True)
+    gone = '<img src="gone.png"><div style="height:9px;background:url(bg-gone.png)"></div>'
+    bad = small_site(tmp_path / "bad", case_extra=gone, index_lists_case=False, blank_intro=True)
     problems = site_check.check_site(bad, tmp_path / "shots-bad", CONFIG)
     assert any("gone.png" in p for p in problems) and any("sidebar does not list" in p for p in problems)
     assert any("screenshot of intro.html is blank" in p for p in problems)
+    assert any("asked for a missing file /cases/bg-gone.png" in p for p in problems)  # a request no link shows
 
 
 @pytest.mark.slow

@@ -37,6 +37,7 @@ CHROMIUM_FLAGS = [
     "--hide-scrollbars",
 ]
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+IGNORED_REQUESTS = {"/favicon.ico"}  # Chromium asks every site for one; the book has none
 RENDER_BUDGET_MS = 8000  # virtual time for scripts (MathJax typesets in well under a second)
 BAD_OUTPUTS = {"output traceback": "an error output cell", "output stderr": "a stderr output cell"}
 LAUNCHERS = {
@@ -58,23 +59,38 @@ def find_chromium() -> str:
     raise SiteError(f"no Chromium found (tried $CHROMIUM, {', '.join(CHROMIUM_NAMES)}); apt install chromium")
 
 
-@contextmanager
-def serve(root: Path) -> Iterator[str]:
-    """Serve ``root`` over HTTP on a free local port for the duration of the block; yield its base URL."""
-    handler = functools.partial(_QuietHandler, directory=str(root))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+class _Server(ThreadingHTTPServer):
+    """A local server that remembers the paths it could not serve and keeps its logs to itself."""
+
+    missing: list[str]
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # Chromium may close a connection before a reply is written: not the site's problem
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        if code == 404:
+            self.server.missing.append(urlsplit(self.path).path)
+        super().send_error(code, message, explain)
+
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
         pass
+
+
+@contextmanager
+def serve(root: Path) -> Iterator[tuple[str, list[str]]]:
+    """Serve ``root`` on a free local port during the block; yield its base URL and the list of missing paths
+    requested so far (it grows while the block runs)."""
+    server = _Server(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(root)))
+    server.missing = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/", server.missing
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def _chromium(chromium: str, *args: str) -> subprocess.CompletedProcess:
@@ -184,11 +200,17 @@ def check_site(root: Path, screenshots: Path, config: Path) -> list[str]:
         return [f"{root}: no case pages under cases/"]
     repo, branch = repository(config)
     problems = []
-    with serve(root) as base:
+    with serve(root) as (base, missing):
         for page in pages:
             url = base + page.relative_to(root).as_posix()
+            requested = len(missing)
             dom = render(chromium, url)
             problems += page_problems(root, page, dom)
+            problems += [
+                f"{page.relative_to(root).as_posix()}: the browser asked for a missing file {path}"
+                for path in sorted(set(missing[requested:]))
+                if path not in IGNORED_REQUESTS
+            ]
             if page in cases:
                 problems += case_page_problems(page.relative_to(root).as_posix(), dom, repo, branch)
             if page.name == "index.html" and page.parent == root:
