@@ -18,7 +18,8 @@ def test_rows_check_the_budget_of_the_mode():
 
 
 def test_table_and_exit_status(tmp_path, capsys):
-    assert "fix_vs_reporter = 150" in benchmark_table(benchmark_rows(results(100.0)))
+    assert "| 100.0 (180) | CPU (2 cores) | fix_vs_reporter = 150 |" in benchmark_table(benchmark_rows(results(100.0)))
+    assert "400.0 (180) **over**" in benchmark_table(benchmark_rows(results(400.0)))
     path = tmp_path / "results.json"
     path.write_text(json.dumps(results(100.0)))
     assert main(["--results", str(path)]) == 0

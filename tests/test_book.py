@@ -182,7 +182,7 @@ def test_results_page_starts_with_the_benchmark_table() -> None:
     page = book.results_markdown({"cases": {"07-x": record}}, None, ["07-x"])
     glance = page.index("## At a glance")
     assert glance < page.index("## 07-x")
-    assert "| 07-x | quick | 99.0 | 180 | yes | CPU | fix_vs_reporter = 12.5 |" in page
+    assert "| 07-x | quick | 99.0 (180) | CPU | fix_vs_reporter = 12.5 |" in page
 
 
 def test_results_page_lists_cases_without_results() -> None:

@@ -37,14 +37,15 @@ def benchmark_rows(results: dict) -> list[dict]:
     return rows
 
 
-def benchmark_table(rows: list[dict]) -> str:
-    """The rows as a Markdown table."""
-    lines = ["| case | mode | seconds | budget | within | device | headline |", "|---|---|---:|---:|---|---|---|"]
+def benchmark_table(rows: list[dict], separator: str = ", ") -> str:
+    """The rows as a Markdown table; ``separator`` joins a case's headline ratios (``<br>`` for a web page)."""
+    lines = ["| case | mode | seconds (budget) | device | headline |", "|---|---|---:|---|---|"]
     for row in rows:
-        headline = ", ".join(f"{k} = {v:.3g}" for k, v in sorted(row["headline"].items())) or "—"
+        headline = separator.join(f"{k} = {v:.3g}" for k, v in sorted(row["headline"].items())) or "—"
+        within = "" if row["within"] else " **over**"
         lines.append(
-            f"| {row['case']} | {row['mode']} | {row['seconds']:.1f} | {row['budget']:.0f} | "
-            f"{'yes' if row['within'] else 'NO'} | {str(row['device']).replace('|', '/')} | {headline} |"
+            f"| {row['case']} | {row['mode']} | {row['seconds']:.1f} ({row['budget']:.0f}){within} | "
+            f"{str(row['device']).replace('|', '/')} | {headline} |"
         )
     return "\n".join(lines)
 

@@ -200,7 +200,7 @@ def results_markdown(results: dict | None, runtimes: str | None, case_slugs: lis
         parts.append(
             "## At a glance\n\nWall time against the budget of its mode, and each case's headline ratios (> 1: the "
             "fix wins; `python -m dlclinic.benchmark` prints the same table).\n\n"
-            + benchmark_table(benchmark_rows(results))
+            + benchmark_table(benchmark_rows(results), separator="<br>")
             + "\n"
         )
     for slug in sorted(cases):
