@@ -100,9 +100,7 @@ def use_executed_notebooks(stage: Path, executed_dir: Path) -> list[str]:
         notebook = nbformat.read(executed, as_version=4)
         errors = error_outputs(notebook)
         if errors:
-            raise BookError(
-                f"{executed} has error outputs; fix the case and rerun it:\n  " + "\n  ".join(errors)
-            )
+            raise BookError(f"{executed} has error outputs; fix the case and rerun it:\n  " + "\n  ".join(errors))
         if _code_sources(notebook) != _code_sources(nbformat.read(committed, as_version=4)):
             warn(f"{executed} was executed from an older {CASES_DIR}/{committed.name}; rerun the case")
         shutil.copy2(executed, committed)
@@ -117,14 +115,10 @@ def copy_mathjax(mathjax_root: Path, stage: Path) -> None:
     """Copy the parts of the npm ``mathjax`` package the site loads into the staged book."""
     package = mathjax_root / "package.json"
     if not package.is_file():
-        raise BookError(
-            f"MathJax not found at {mathjax_root}; run `npm ci --no-audit --no-fund` at the repo root"
-        )
+        raise BookError(f"MathJax not found at {mathjax_root}; run `npm ci --no-audit --no-fund` at the repo root")
     version = json.loads(package.read_text(encoding="utf-8"))["version"]
     if version.split(".")[0] != MATHJAX_MAJOR:
-        raise BookError(
-            f"{package} must be MathJax {MATHJAX_MAJOR}.x (what Sphinx 7 configures); got {version}"
-        )
+        raise BookError(f"{package} must be MathJax {MATHJAX_MAJOR}.x (what Sphinx 7 configures); got {version}")
     dest = stage / MATHJAX_DEST
     for part in MATHJAX_PARTS:
         src = mathjax_root / "es5" / part
@@ -198,8 +192,8 @@ def results_markdown(results: dict | None, runtimes: str | None, case_slugs: lis
         )
     if cases:
         parts.append(
-            "## At a glance\n\nWall time against the budget of its mode, and each case's headline ratios (> 1: the "
-            "fix wins; `python -m dlclinic.benchmark` prints the same table).\n\n"
+            "## At a glance\n\nWall time against the budget of its mode, and each case's headline numbers (ratios "
+            "above 1 and gaps above 0 mean the fix wins; `python -m dlclinic.benchmark` prints the same table).\n\n"
             + benchmark_table(benchmark_rows(results), separator="<br>")
             + "\n"
         )
@@ -227,9 +221,7 @@ def write_results_page(build_dir: Path, stage: Path) -> None:
         except json.JSONDecodeError as error:
             raise BookError(f"{results_path} is not valid JSON: {error}") from None
         if not isinstance(results, dict) or not isinstance(results.get("cases", {}), dict):
-            raise BookError(
-                f'{results_path} must hold {{"cases": {{slug: {{...}}}}}}; got {str(results)[:80]}'
-            )
+            raise BookError(f'{results_path} must hold {{"cases": {{slug: {{...}}}}}}; got {str(results)[:80]}')
     else:
         warn(f"{results_path} not found; the results page says so")
     runtimes = runtimes_path.read_text(encoding="utf-8") if runtimes_path.is_file() else None
@@ -289,9 +281,7 @@ def build_book(source: Path, build_dir: Path, out: Path, mathjax_root: Path, all
     html = build_html(stage, out, strict)
     remote = remote_assets(html)
     if remote:
-        raise BookError(
-            "the site loads assets from the network; it must work offline:\n  " + "\n  ".join(remote)
-        )
+        raise BookError("the site loads assets from the network; it must work offline:\n  " + "\n  ".join(remote))
     return html
 
 
@@ -299,16 +289,10 @@ def main(argv: list[str] | None = None) -> int:
     """Command line entry point; returns the exit status."""
     parser = argparse.ArgumentParser(prog="python -m dlclinic.book", description=__doc__.splitlines()[0])
     parser.add_argument("--source", type=Path, default=Path("book"), help="book source folder (book)")
-    parser.add_argument(
-        "--build-dir", type=Path, default=Path("build"), help="runner output and stage (build)"
-    )
+    parser.add_argument("--build-dir", type=Path, default=Path("build"), help="runner output and stage (build)")
     parser.add_argument("--out", type=Path, default=Path("book/_build"), help="_build folder (book/_build)")
-    parser.add_argument(
-        "--mathjax", type=Path, default=Path("node_modules/mathjax"), help="npm mathjax package"
-    )
-    parser.add_argument(
-        "--allow-warnings", action="store_true", help="do not treat Sphinx warnings as errors"
-    )
+    parser.add_argument("--mathjax", type=Path, default=Path("node_modules/mathjax"), help="npm mathjax package")
+    parser.add_argument("--allow-warnings", action="store_true", help="do not treat Sphinx warnings as errors")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     try:
