@@ -8,7 +8,6 @@ stub (it fails fast), so the class costs seconds per student, not minutes.
 from __future__ import annotations
 
 import copy
-import uuid
 from dataclasses import dataclass
 
 from nbformat import NotebookNode
@@ -86,7 +85,7 @@ def class_roster(source: NotebookNode, release: NotebookNode, wrong_shape: str) 
 
     copier = _solved_fast(source, release)
     pasted = copy.deepcopy(next(c for c in copier.cells if cells.grade_id(c) == tests[last][0]))
-    pasted.id = uuid.uuid4().hex[:8]  # Jupyter gives a pasted cell a new id, but keeps its nbgrader metadata
+    pasted.id = f"{pasted.id}-copy"  # a pasted cell gets a new cell id but keeps its nbgrader metadata
     copier.cells.append(pasted)
 
     looper = _solved_fast(source, release)
