@@ -15,8 +15,6 @@ PY := $(VENV)/bin/python
 EXTRAS ?= book,test
 # pytest-xdist workers for `make test` (tests/conftest.py says how the work is shared between them).
 TEST_WORKERS ?= 2
-# Assignments whose scripted class `make test` grades end to end (tests/test_class.py); `make class`: all.
-CLASS ?= 04-bnn-uncertainty
 comma := ,
 STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 NODE_STAMP := node_modules/.installed
@@ -54,10 +52,10 @@ full: $(STAMP)  ## execute every case with its full budget (GPU runner) into bui
 	$(PY) -m dlclinic.run --full
 
 test: $(STAMP) $(NODE_STAMP)  ## the whole test suite: unit, notebooks (slow), grading and book
-	DLCLINIC_CLASS=$(CLASS) $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15
 
-class: $(STAMP)  ## grade the scripted class of every assignment with nbgrader, twice (~3 min per assignment)
-	DLCLINIC_CLASS=all $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup tests/test_class.py
+class: $(STAMP)  ## only the scripted classes (part of make test): every assignment graded twice with nbgrader
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=5 tests/test_class.py
 
 release: $(STAMP)  ## regenerate exercises/<slug>/ from solutions/<slug>/ with nbgrader
 	@shopt -s nullglob; dirs=(solutions/*/); \

@@ -2,8 +2,9 @@
 
 ``make test`` runs the suite on two pytest-xdist workers (``-n 2 --dist loadgroup``): the quick-mode runs
 train with TensorFlow on every core while nbgrader's kernels mostly use one, so the two overlap well. Each
-assignment's grading tests share one course directory and its nbgrader runs, so they are kept on one worker
-(an ``xdist_group`` per assignment); a case's quick run is shared across workers through a lock file.
+assignment's grading tests (tests/test_grading.py and tests/test_class.py) share one course directory and its
+nbgrader runs (``graded_course.GradedCourse``), so they are kept on one worker (an ``xdist_group`` per
+assignment); a case's quick run is shared across workers through a lock file.
 """
 
 from __future__ import annotations
@@ -16,8 +17,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from graded_course import GradedCourse
 
 ROOT = Path(__file__).resolve().parents[1]
+# The tree whose assignments the grading tests autograde: this repository, or DLCLINIC_REPO_ROOT (e.g. a toy).
+GRADED_ROOT = Path(os.environ.get("DLCLINIC_REPO_ROOT") or ROOT).resolve()
 
 
 def pytest_configure(config):
@@ -34,11 +38,11 @@ def pytest_configure(config):
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups in its own hook
 def pytest_collection_modifyitems(config, items):
-    """Put each module's grading tests of one assignment in one xdist group: one worker makes its nbgrader runs."""
+    """Put the grading tests of one assignment in one xdist group: one worker makes its nbgrader runs."""
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
         if item.get_closest_marker("grading") and "slug" in params:
-            item.add_marker(pytest.mark.xdist_group(f"{item.path.stem}-{params['slug']}"))
+            item.add_marker(pytest.mark.xdist_group(f"grading-{params['slug']}"))
 
 
 def _shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -47,6 +51,23 @@ def _shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shared = base.parent / "shared" if os.environ.get("PYTEST_XDIST_WORKER") else base / "shared"
     shared.mkdir(exist_ok=True)
     return shared
+
+
+@pytest.fixture(scope="session")
+def graded_course(tmp_path_factory):
+    """``graded_course(slug)``: the assignment's ``GradedCourse``, made once per session (per worker)."""
+    made: dict[str, GradedCourse] = {}
+
+    def get(slug: str) -> GradedCourse:
+        if slug not in made:
+            workdir = tmp_path_factory.mktemp(f"grading-{slug}")
+            made[slug] = GradedCourse(GRADED_ROOT, slug, workdir, GRADED_ROOT / "tests" / "mutants")
+        return made[slug]
+
+    yield get
+    for slug, course in made.items():
+        if course.seconds:
+            course.write_times(tmp_path_factory.getbasetemp() / f"autograde-times-{slug}.json")
 
 
 @pytest.fixture(scope="session")
@@ -73,14 +94,14 @@ def quick_run(tmp_path_factory):
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    """Print the autograde seconds per submission that tests/test_class.py recorded."""
+    """Print the autograde seconds per submission that the grading tests recorded."""
     factory = getattr(config, "_tmp_path_factory", None)
     if factory is None or os.environ.get("PYTEST_XDIST_WORKER"):
         return
-    records = sorted(factory.getbasetemp().rglob("class-times-*.json"))
+    records = sorted(factory.getbasetemp().rglob("autograde-times-*.json"))
     if records:
-        terminalreporter.section("autograde seconds per submission (scripted class)")
+        terminalreporter.section("autograde seconds per submission")
         for record in records:
-            slug = record.stem.removeprefix("class-times-")
+            slug = record.stem.removeprefix("autograde-times-")
             for step, seconds in json.loads(record.read_text()).items():
                 terminalreporter.write_line(f"{slug}  {step}: {seconds:.1f}")

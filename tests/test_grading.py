@@ -5,8 +5,9 @@ release gets none; every mutant in ``tests/mutants/<slug>/`` loses points on the
 replaces; every graded answer has a mutant; the naming conventions hold; written answers are hand-graded.
 
 Point ``DLCLINIC_REPO_ROOT`` at another tree laid out like this repository to grade that instead (the
-toy assignment of ``dlclinic.grading.toy`` is one). Each nbgrader run happens once per module: the
-solution (it trains the model) in one run, the release and all mutants together in another.
+toy assignment of ``dlclinic.grading.toy`` is one). The nbgrader runs happen once per session in the
+assignment's ``graded_course`` (``tests/graded_course.py``), which tests/test_class.py shares: the solution
+(it trains the model) in one run, the release and all mutants together in another.
 """
 
 from __future__ import annotations
@@ -15,26 +16,16 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import nbformat
 import pytest
-from nbformat import NotebookNode
 
 from dlclinic.grading import (
-    Course,
-    Mutant,
-    Scores,
-    autograde,
     cells,
     diff_release_dirs,
     load_mutant,
-    make_course,
     mutant_files,
-    mutant_submission,
-    solved_submission,
     tests_of,
 )
 from dlclinic.grading.course import RELEASE_DIR, SOURCE_DIR, assignment_slugs
@@ -48,86 +39,10 @@ SLUGS = assignment_slugs(REPO_ROOT)
 MUTANTS = [(slug, path) for slug in SLUGS for path in mutant_files(MUTANTS_DIR / slug)]
 
 
-class Assignment:
-    """One assignment's course directory and autograding results, each computed once on first use."""
-
-    def __init__(self, slug: str, workdir: Path) -> None:
-        self.slug = slug
-        self.workdir = workdir
-        self._results: dict[str, tuple[bool, Any]] = {}
-
-    def _once(self, key: str, compute: Callable[[], Any]) -> Any:
-        """Compute ``key`` once; a failure is remembered and raised again for every later test."""
-        if key not in self._results:
-            try:
-                self._results[key] = (True, compute())
-            except Exception as error:  # noqa: BLE001 - re-raised below, for this and later tests
-                self._results[key] = (False, error)
-        ok, value = self._results[key]
-        if not ok:
-            raise value
-        return value
-
-    @property
-    def course(self) -> Course:
-        return self._once("course", lambda: make_course(REPO_ROOT, self.slug, self.workdir / "course"))
-
-    @property
-    def source(self) -> NotebookNode:
-        return self._once("source", self.course.source_notebook)
-
-    @property
-    def release(self) -> NotebookNode:
-        return self._once("release", self.course.release_notebook)
-
-    @property
-    def solution_scores(self) -> Scores:
-        def grade() -> Scores:
-            submission = solved_submission(self.source, self.release)
-            return autograde(self.course, {"solution": submission})["solution"]
-
-        return self._once("solution", grade)
-
-    def mutant(self, path: Path) -> tuple[Mutant, NotebookNode]:
-        """The mutant at ``path`` and its submission; raises if the file is malformed or does not fit."""
-
-        def build() -> tuple[Mutant, NotebookNode]:
-            mutant = load_mutant(path)
-            return mutant, mutant_submission(self.source, self.release, mutant)
-
-        return self._once(f"mutant:{path}", build)
-
-    def _batch(self) -> dict[str, Scores]:
-        """The untouched release and every well-formed mutant, autograded in one nbgrader run."""
-        submissions = {"release": self.release}
-        for path in mutant_files(MUTANTS_DIR / self.slug):
-            try:
-                mutant, submission = self.mutant(path)
-            except Exception:  # noqa: BLE001 - reported by that mutant's own test
-                continue
-            submissions[f"mutant-{mutant.name}"] = submission
-        return autograde(self.course, submissions)
-
-    def batch_scores(self, student: str) -> Scores:
-        return self._once("batch", self._batch)[student]
-
-
-@pytest.fixture(scope="module")
-def assignments(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Assignment]:
-    made: dict[str, Assignment] = {}
-
-    def get(slug: str) -> Assignment:
-        if slug not in made:
-            made[slug] = Assignment(slug, tmp_path_factory.mktemp(f"grading-{slug}"))
-        return made[slug]
-
-    return get
-
-
 @pytest.mark.parametrize("slug", SLUGS)
-def test_release_is_current(assignments, slug):
+def test_release_is_current(graded_course, slug):
     committed = REPO_ROOT / RELEASE_DIR / slug
-    diff = diff_release_dirs(committed, assignments(slug).course.release_dir)
+    diff = diff_release_dirs(committed, graded_course(slug).course.release_dir)
     assert not diff, (
         f"{RELEASE_DIR}/{slug}/ does not match a release generated from {SOURCE_DIR}/{slug}/; run "
         f"`nbgrader generate_assignment {slug} --force` (make release) and commit {RELEASE_DIR}/{slug}/.\n" + diff
@@ -135,8 +50,8 @@ def test_release_is_current(assignments, slug):
 
 
 @pytest.mark.parametrize("slug", SLUGS)
-def test_cell_conventions(assignments, slug):
-    source = assignments(slug).source
+def test_cell_conventions(graded_course, slug):
+    source = graded_course(slug).source
     answers = cells.answer_ids(source)
     problems = [
         f"answer cell {name!r} has no test cell whose grade_id starts with 'test_{name}'"
@@ -174,35 +89,35 @@ def test_every_graded_answer_has_a_hint_first(slug):
 
 
 @pytest.mark.parametrize("slug", SLUGS)
-def test_release_validates_and_lists_every_failing_test(assignments, slug):
-    course = assignments(slug).course
+def test_release_validates_and_lists_every_failing_test(graded_course, slug):
+    course = graded_course(slug).course
     report = validate(course, course.release_dir / f"{slug}.ipynb")
     failed = re.search(r"VALIDATION FAILED ON (\d+) CELL", report)
-    visible = [cell for cell in assignments(slug).release.cells if cells.is_test(cell) and cell.source.strip()]
+    visible = [cell for cell in graded_course(slug).release.cells if cells.is_test(cell) and cell.source.strip()]
     assert failed, f"nbgrader validate did not report failing tests on the untouched release:\n{report[-3000:]}"
     assert int(failed.group(1)) >= len(visible), report[-3000:]
 
 
 @pytest.mark.parametrize("slug", SLUGS)
-def test_solution_gets_full_marks(assignments, slug):
-    scores = assignments(slug).solution_scores
+def test_solution_gets_full_marks(graded_course, slug):
+    scores = graded_course(slug).solution_scores
     lost = [gid for gid, cell in scores.autograded.items() if cell.score != cell.max_score]
     assert not lost, f"the solution loses points in {lost}:\n{scores.table()}"
 
 
 @pytest.mark.parametrize("slug", SLUGS)
-def test_release_gets_no_marks(assignments, slug):
-    scores = assignments(slug).batch_scores("release")
+def test_release_gets_no_marks(graded_course, slug):
+    scores = graded_course(slug).batch_scores("blank")
     scored = [gid for gid, cell in scores.autograded.items() if cell.score != 0]
     assert not scored, f"the untouched release scores points in {scored}:\n{scores.table()}"
 
 
 @pytest.mark.parametrize("slug", SLUGS)
-def test_manual_cells(assignments, slug):
-    manual = [cell for cell in assignments(slug).source.cells if cells.is_manual(cell)]
+def test_manual_cells(graded_course, slug):
+    manual = [cell for cell in graded_course(slug).source.cells if cells.is_manual(cell)]
     if not manual:
         pytest.skip("no manually graded cells")
-    scores = assignments(slug).solution_scores
+    scores = graded_course(slug).solution_scores
     for cell in manual:
         gid = cells.grade_id(cell)
         assert cells.nbgrader_meta(cell).get("points", 0) > 0, f"manually graded {gid!r} is worth no points"
@@ -213,8 +128,8 @@ def test_manual_cells(assignments, slug):
 
 
 @pytest.mark.parametrize(("slug", "path"), MUTANTS, ids=[f"{slug}:{path.stem}" for slug, path in MUTANTS])
-def test_mutant_is_caught(assignments, slug, path):
-    assignment = assignments(slug)
+def test_mutant_is_caught(graded_course, slug, path):
+    assignment = graded_course(slug)
     mutant, _ = assignment.mutant(path)
     targeted = tests_of(assignment.source)[mutant.replaces]
     assert targeted, f"{mutant.replaces!r} has no test cells named 'test_{mutant.replaces}*'"
@@ -227,14 +142,14 @@ def test_mutant_is_caught(assignments, slug, path):
 
 
 @pytest.mark.parametrize("slug", SLUGS)
-def test_every_graded_answer_has_a_mutant(assignments, slug):
+def test_every_graded_answer_has_a_mutant(graded_course, slug):
     targets = set()
     for path in mutant_files(MUTANTS_DIR / slug):
         try:
             targets.add(load_mutant(path).replaces)
         except ValueError:
             continue  # reported by that mutant's own test
-    graded = [name for name, tests in tests_of(assignments(slug).source).items() if tests]
+    graded = [name for name, tests in tests_of(graded_course(slug).source).items() if tests]
     missing = [name for name in graded if name not in targets]
     assert not missing, (
         f"no mutant replaces {missing}; add tests/mutants/{slug}/<name>.py for each (see tests/mutants/README.md)"

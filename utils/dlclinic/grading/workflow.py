@@ -21,9 +21,12 @@ def import_roster(course: Course, students: list[str]) -> None:
     run_nbgrader(["db", "student", "import", str(roster)], course.root)
 
 
-def generate_feedback(course: Course) -> dict[str, Path]:
-    """``nbgrader generate_feedback``; return each student's feedback page."""
-    run_nbgrader(["generate_feedback", course.slug, "--force"], course.root)
+def generate_feedback(course: Course, exclude: list[str] | None = None) -> dict[str, Path]:
+    """``nbgrader generate_feedback`` for every autograded student but ``exclude``; return each one's page."""
+    args = ["generate_feedback", course.slug, "--force"]
+    if exclude:
+        args.append(f"--CourseDirectory.student_id_exclude={','.join(exclude)}")
+    run_nbgrader(args, course.root)
     pages = (course.root / "feedback").glob(f"*/{course.slug}/{course.slug}.html")
     return {page.parent.parent.name: page for page in sorted(pages)}
 
