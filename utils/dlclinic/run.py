@@ -170,7 +170,7 @@ def read_case_metrics(case: Case) -> dict:
 
 
 def load_results(path: Path) -> dict:
-    """Read ``results.json`` (``{"cases": {slug: record}}``); an absent file is an empty record."""
+    """Read ``results.json`` (``{"cases": {slug: record}, "timings": ...}``); an absent file is an empty record."""
     if not path.is_file():
         return {"cases": {}}
     try:
