@@ -17,6 +17,9 @@ EXTRAS ?= book,test
 TEST_WORKERS ?= 2
 # Assignments whose scripted class `make test` grades end to end (tests/test_class.py); `make class`: all.
 CLASS ?= 04-bnn-uncertainty
+# `make benchmark RECORD=benchmarks/NAME.json [NOTE="machine, commit"]` also records the build's timings there.
+RECORD ?=
+NOTE ?=
 comma := ,
 STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 NODE_STAMP := node_modules/.installed
@@ -67,8 +70,8 @@ release: $(STAMP)  ## regenerate exercises/<slug>/ from solutions/<slug>/ with n
 		echo "$(PY) -m dlclinic.grading release $$slug"; $(PY) -m dlclinic.grading release "$$slug"; \
 	done
 
-benchmark: $(STAMP)  ## wall time per case against its budget (quick 180 s, full 600 s) and headline ratios
-	$(PY) -m dlclinic.benchmark
+benchmark: $(STAMP)  ## quick and full time per case against the budgets (180 s, 600 s on a GPU), peak memory, ratios
+	$(PY) -m dlclinic.benchmark $(if $(RECORD),--record "$(RECORD)") $(if $(NOTE),--note "$(NOTE)")
 
 lint: $(STAMP)  ## ruff on the package and the tests
 	$(PY) -m ruff check utils tests
