@@ -15,6 +15,9 @@ PY := $(VENV)/bin/python
 EXTRAS ?= book,test
 # pytest-xdist workers for `make test` (tests/conftest.py says how the work is shared between them).
 TEST_WORKERS ?= 2
+# `make benchmark RECORD=benchmarks/NAME.json [NOTE="machine, commit"]` also records the build's timings there.
+RECORD ?=
+NOTE ?=
 comma := ,
 STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 NODE_STAMP := node_modules/.installed
@@ -65,8 +68,8 @@ release: $(STAMP)  ## regenerate exercises/<slug>/ from solutions/<slug>/ with n
 		echo "$(PY) -m dlclinic.grading release $$slug"; $(PY) -m dlclinic.grading release "$$slug"; \
 	done
 
-benchmark: $(STAMP)  ## wall time per case against its budget (quick 180 s, full 600 s) and headline ratios
-	$(PY) -m dlclinic.benchmark
+benchmark: $(STAMP)  ## quick and full time per case against the budgets (180 s, 600 s on a GPU), peak memory, ratios
+	$(PY) -m dlclinic.benchmark $(if $(RECORD),--record "$(RECORD)") $(if $(NOTE),--note "$(NOTE)")
 
 lint: $(STAMP)  ## ruff on the package and the tests
 	$(PY) -m ruff check utils tests

@@ -52,7 +52,8 @@ def fake_mathjax(root: Path, version: str = "3.2.2") -> Path:
 
 @pytest.fixture
 def project(tmp_path: Path) -> dict[str, Path]:
-    """A copy of book/ with one committed case, its executed copy, fake results and a fake MathJax."""
+    """A copy of book/ with one committed case, its executed copy, fake results, a fake MathJax and an empty
+    folder of benchmark records."""
     source = tmp_path / "book"
     shutil.copytree(BOOK, source, ignore=shutil.ignore_patterns("_build", "cases"))
     (source / "cases").mkdir()
@@ -64,7 +65,9 @@ def project(tmp_path: Path) -> dict[str, Path]:
     record = {"mode": "quick", "seconds": 12.345, "device": "CPU", "metrics": {"mae": 0.123456}}
     (build / "results.json").write_text(json.dumps({"cases": {CASE: record}}))
     (build / "runtimes.md").write_text("| case | seconds |\n| --- | --- |\n| 03 | 12.3 |\n")
-    return {"source": source, "build": build, "mathjax": fake_mathjax(tmp_path / "mathjax")}
+    records = tmp_path / "benchmarks"
+    records.mkdir()
+    return {"source": source, "build": build, "mathjax": fake_mathjax(tmp_path / "mathjax"), "records": records}
 
 
 def test_config_renders_saved_outputs_with_local_mathjax() -> None:
@@ -112,7 +115,7 @@ def test_toc_pages_exist_except_the_generated_results_page() -> None:
 
 
 def test_stage_uses_executed_notebooks_mathjax_and_results(project: dict[str, Path]) -> None:
-    stage, missing = book.stage_book(project["source"], project["build"], project["mathjax"])
+    stage, missing = book.stage_book(project["source"], project["build"], project["mathjax"], project["records"])
     assert missing == []
     staged = nbformat.read(stage / "cases" / f"{CASE}.ipynb", as_version=4)
     assert staged.cells[1].outputs[0].text == "1\n"
@@ -128,14 +131,14 @@ def test_stage_uses_executed_notebooks_mathjax_and_results(project: dict[str, Pa
 def test_stage_notes_missing_results_instead_of_failing(project: dict[str, Path]) -> None:
     (project["build"] / "results.json").unlink()
     (project["build"] / "runtimes.md").unlink()
-    stage, _ = book.stage_book(project["source"], project["build"], project["mathjax"])
+    stage, _ = book.stage_book(project["source"], project["build"], project["mathjax"], project["records"])
     page = (stage / book.RESULTS_PAGE).read_text()
     assert "No results yet" in page and "No runtime table" in page
 
 
 def test_stage_falls_back_to_the_committed_notebook(project: dict[str, Path], capsys) -> None:
     (project["build"] / "executed" / f"{CASE}.ipynb").unlink()
-    stage, missing = book.stage_book(project["source"], project["build"], project["mathjax"])
+    stage, missing = book.stage_book(project["source"], project["build"], project["mathjax"], project["records"])
     assert missing == [CASE]
     assert nbformat.read(stage / "cases" / f"{CASE}.ipynb", as_version=4).cells[1].outputs == []
     assert f"no executed copy of {CASE}.ipynb" in capsys.readouterr().err
@@ -145,7 +148,7 @@ def test_stage_warns_when_the_case_changed_after_execution(project: dict[str, Pa
     edited = case_notebook()
     edited.cells[1].source = "print(2)"
     nbformat.write(edited, project["source"] / "cases" / f"{CASE}.ipynb")
-    book.stage_book(project["source"], project["build"], project["mathjax"])
+    book.stage_book(project["source"], project["build"], project["mathjax"], project["records"])
     assert "executed from an older" in capsys.readouterr().err
 
 
@@ -153,20 +156,21 @@ def test_stage_rejects_an_executed_notebook_with_an_error(project: dict[str, Pat
     error = nbformat.v4.new_output("error", ename="ValueError", evalue="bad shape", traceback=[])
     nbformat.write(case_notebook([error]), project["build"] / "executed" / f"{CASE}.ipynb")
     with pytest.raises(book.BookError, match="cell 1: ValueError: bad shape"):
-        book.stage_book(project["source"], project["build"], project["mathjax"])
+        book.stage_book(project["source"], project["build"], project["mathjax"], project["records"])
 
 
 def test_stage_rejects_malformed_results(project: dict[str, Path]) -> None:
     (project["build"] / "results.json").write_text("{not json")
     with pytest.raises(book.BookError, match="results.json is not valid JSON"):
-        book.stage_book(project["source"], project["build"], project["mathjax"])
+        book.stage_book(project["source"], project["build"], project["mathjax"], project["records"])
 
 
 def test_stage_requires_mathjax_3(project: dict[str, Path], tmp_path: Path) -> None:
     with pytest.raises(book.BookError, match="npm ci"):
-        book.stage_book(project["source"], project["build"], tmp_path / "no-mathjax")
+        book.stage_book(project["source"], project["build"], tmp_path / "no-mathjax", project["records"])
+    mathjax_4 = fake_mathjax(tmp_path / "mj4", "4.1.3")
     with pytest.raises(book.BookError, match="must be MathJax 3.x"):
-        book.stage_book(project["source"], project["build"], fake_mathjax(tmp_path / "mj4", "4.1.3"))
+        book.stage_book(project["source"], project["build"], mathjax_4, project["records"])
 
 
 def test_results_table_flattens_metrics_and_escapes_cells() -> None:
@@ -182,7 +186,23 @@ def test_results_page_starts_with_the_benchmark_table() -> None:
     page = book.results_markdown({"cases": {"07-x": record}}, None, ["07-x"])
     glance = page.index("## At a glance")
     assert glance < page.index("## 07-x")
-    assert "| 07-x | quick | 99.0 (180) | CPU | fix_vs_reporter = 12.5 |" in page
+    assert "quick mode 180 s on 2 CPU cores, full mode 600 s on one GPU" in page
+    assert "| 07-x | 99.0 | CPU | — | — | — | quick: fix_vs_reporter = 12.5 |" in page
+
+
+def test_results_page_shows_committed_records_with_their_date(project: dict[str, Path]) -> None:
+    full = {"seconds": 420.0, "device": "NVIDIA H100", "date": "2025-06-20", "peak_host_mib": 3000,
+            "peak_gpu_mib": 1843, "headline": {"fix_vs_reporter": 160.0, "fix_vs_baseline": 0.72}}
+    (project["records"] / "gpu-7.json").write_text(json.dumps({"timings": {CASE: {"full": full}}}))
+    stage, _ = book.stage_book(project["source"], project["build"], project["mathjax"], project["records"])
+    page = (stage / book.RESULTS_PAGE).read_text()
+    assert (
+        f"| {CASE} | 12.3 | CPU | 420.0 | NVIDIA H100 (record gpu-7, 2025-06-20) | 1843 MiB GPU | "
+        "full: fix_vs_baseline = 0.72<br>fix_vs_reporter = 160 |"
+    ) in page
+    (project["records"] / "gpu-8.json").write_text('{"timings": {"01-a": {"full": {}}}}')
+    with pytest.raises(book.BookError, match="gpu-8.json: the full timing of 01-a"):
+        book.stage_book(project["source"], project["build"], project["mathjax"], project["records"])
 
 
 def test_results_page_lists_cases_without_results() -> None:
@@ -220,7 +240,7 @@ def test_build_renders_glue_and_math_offline(project: dict[str, Path], tmp_path:
     nbformat.write(notebook, committed)
     papermill.execute_notebook(committed, project["build"] / "executed" / committed.name, progress_bar=False)
 
-    html = book.build_book(project["source"], project["build"], tmp_path / "_build", MATHJAX, False)
+    html = book.build_book(project["source"], project["build"], tmp_path / "_build", MATHJAX, project["records"], False)
 
     page = (html / "cases" / f"{CASE}.html").read_text()
     assert "0.333" in page and r"\(E[y^2]\)" in page

@@ -1,4 +1,5 @@
-"""The case runner: discovery, slug errors, results merging, the runtime table and two tiny papermill runs."""
+"""The case runner: discovery, slug errors, results and timings merging, the runtime table and two tiny papermill
+runs."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from papermill.exceptions import PapermillExecutionError
 
 from dlclinic import run
+from dlclinic.peak_memory import Peaks
 
 
 def write_notebook(path: Path, *sources: str, parameters: str = "") -> Path:
@@ -29,7 +31,8 @@ def make_case(cases_dir: Path, slug: str) -> Path:
     return write_notebook(
         cases_dir / f"{slug}.ipynb",
         "import json, os\n"
-        "metrics = {'quick': quick, 'seed': seed, 'cwd': os.getcwd(), 'loss': 0.25}\n"
+        "metrics = {'quick': quick, 'seed': seed, 'cwd': os.getcwd(), 'loss': 0.25,\n"
+        "           'growth': os.environ.get('TF_FORCE_GPU_ALLOW_GROWTH'), 'headline': {'fix_vs_reporter': 4.0}}\n"
         "open(results_path, 'w').write(json.dumps(metrics))",
         parameters="quick = False\nseed = 1\nresults_path = 'metrics.json'",
     )
@@ -71,11 +74,46 @@ def test_plan_makes_every_path_absolute(tmp_path: Path, monkeypatch) -> None:
     assert case.results == tmp_path / "build" / "results" / "01-a.json"
 
 
+def derived(seconds: float, device: str | None = None, headline: dict | None = None) -> dict:
+    """The timing a legacy case record implies: no date, no memory."""
+    return {"seconds": seconds, "device": device, "date": None, "peak_host_mib": None, "peak_gpu_mib": None,
+            "headline": headline or {}}
+
+
+def timing(seconds: float, date: str = "2025-06-01", gpu: float | None = None) -> dict:
+    return {"seconds": seconds, "device": "CPU (2 cores)", "date": date, "peak_host_mib": 900, "peak_gpu_mib": gpu,
+            "headline": {"fix_vs_reporter": 3.0}}
+
+
 def test_merge_replaces_the_cases_run_and_keeps_the_others() -> None:
     old = {"cases": {"01-a": {"mode": "full", "seconds": 9.0}, "02-b": {"mode": "full", "seconds": 8.0}}}
     merged = run.merge_results(old, {"02-b": {"mode": "quick", "seconds": 1.0}})
-    assert merged == {"cases": {"01-a": {"mode": "full", "seconds": 9.0}, "02-b": {"mode": "quick", "seconds": 1.0}}}
-    assert old["cases"]["02-b"]["mode"] == "full"
+    assert merged["cases"] == {"01-a": {"mode": "full", "seconds": 9.0}, "02-b": {"mode": "quick", "seconds": 1.0}}
+    assert old["cases"]["02-b"]["mode"] == "full" and "timings" not in old
+    # a results.json from before timings: they are derived from its cases, and both modes of 02-b are kept
+    assert merged["timings"] == {"01-a": {"full": derived(9.0)}, "02-b": {"full": derived(8.0), "quick": derived(1.0)}}
+
+
+def test_merge_replaces_only_the_modes_run() -> None:
+    old = {"cases": {"01-a": {"mode": "full", "seconds": 500.0}},
+           "timings": {"01-a": {"quick": timing(90.0), "full": timing(500.0)}, "02-b": {"quick": timing(80.0)}}}
+    record = {"mode": "quick", "seconds": 95.0, "device": "CPU (2 cores)", "metrics": {}}
+    merged = run.merge_results(old, {"01-a": record}, {"01-a": {"quick": timing(95.0, "2025-06-02")}})
+    assert merged["cases"] == {"01-a": record}
+    assert merged["timings"] == {
+        "01-a": {"quick": timing(95.0, "2025-06-02"), "full": timing(500.0)},
+        "02-b": {"quick": timing(80.0)},
+    }
+    assert old["timings"]["01-a"]["quick"] == timing(90.0)
+
+
+def test_make_timing_rounds_the_peaks() -> None:
+    record = {"mode": "full", "seconds": 412.5, "device": "NVIDIA H100", "metrics": {"headline": {"r": 2.0}}}
+    assert run.make_timing(record, "2025-06-01", Peaks(host_mib=2048.4, gpu_mib=None)) == {
+        "seconds": 412.5, "device": "NVIDIA H100", "date": "2025-06-01", "peak_host_mib": 2048,
+        "peak_gpu_mib": None, "headline": {"r": 2.0},
+    }
+    assert run.make_timing({**record, "metrics": {}}, "2025-06-01", Peaks())["headline"] == {}
 
 
 def test_load_results(tmp_path: Path) -> None:
@@ -83,25 +121,33 @@ def test_load_results(tmp_path: Path) -> None:
     assert run.load_results(path) == {"cases": {}}
     path.write_text('{"cases": {"01-a": {}}}')
     assert run.load_results(path) == {"cases": {"01-a": {}}}
-    for bad in ("{not json", '{"case": {}}', "[]"):
+    for bad in ("{not json", '{"case": {}}', "[]", '{"cases": {}, "timings": []}',
+                '{"cases": {}, "timings": {"01-a": {"slow": {"seconds": 1}}}}'):
         path.write_text(bad)
         with pytest.raises(run.RunError, match="results.json"):
             run.load_results(path)
 
 
-def test_runtime_table_has_one_row_per_case() -> None:
+def test_runtime_table_has_one_row_per_case_and_mode() -> None:
     results = {
-        "cases": {
-            "02-b": {"mode": "full", "seconds": 301.26, "device": "NVIDIA H100"},
-            "01-a": {"mode": "quick", "seconds": 95.24, "device": "CPU (2 cores)"},
-        }
+        "cases": {},
+        "timings": {
+            "02-b": {"full": {**timing(301.26, gpu=4100), "device": "NVIDIA H100"}, "quick": timing(95.24)},
+            "01-a": {"quick": timing(60.0)},
+        },
     }
     assert run.runtime_table(results).splitlines() == [
-        "| case | mode | seconds | device |",
-        "| --- | --- | ---: | --- |",
-        "| 01-a | quick | 95.2 | CPU (2 cores) |",
-        "| 02-b | full | 301.3 | NVIDIA H100 |",
+        "| case | mode | seconds | device | peak host MiB | peak GPU MiB | date |",
+        "| --- | --- | ---: | --- | ---: | ---: | --- |",
+        "| 01-a | quick | 60.0 | CPU (2 cores) | 900 | ? | 2025-06-01 |",
+        "| 02-b | quick | 95.2 | CPU (2 cores) | 900 | ? | 2025-06-01 |",
+        "| 02-b | full | 301.3 | NVIDIA H100 | 900 | 4100 | 2025-06-01 |",
     ]
+
+
+def test_runtime_table_of_a_legacy_results_json() -> None:
+    results = {"cases": {"01-a": {"mode": "quick", "seconds": 95.24, "device": "CPU (2 cores)"}}}
+    assert run.runtime_table(results).splitlines()[2] == "| 01-a | quick | 95.2 | CPU (2 cores) | ? | ? | ? |"
 
 
 def test_error_outputs_fail_the_check(tmp_path: Path) -> None:
@@ -157,6 +203,9 @@ def test_detect_device_is_short() -> None:
 
 def test_run_executes_with_parameters_and_merges_results(tmp_path: Path, monkeypatch, capsys) -> None:
     monkeypatch.setattr(run, "detect_device", lambda: "CPU (test)")
+    monkeypatch.setattr(run, "MEMORY_SAMPLE_S", 0.05)  # the tiny case runs in about a second
+    monkeypatch.setenv("TF_FORCE_GPU_ALLOW_GROWTH", "unset")  # so that monkeypatch restores its absence
+    monkeypatch.delenv("TF_FORCE_GPU_ALLOW_GROWTH")
     cases, build = tmp_path / "cases", tmp_path / "build"
     make_case(cases, "01-a")
     make_case(cases, "02-b")
@@ -171,7 +220,14 @@ def test_run_executes_with_parameters_and_merges_results(tmp_path: Path, monkeyp
     assert results["cases"]["01-a"] == {"mode": "full", "seconds": 1.0}
     record = results["cases"]["02-b"]
     assert record["mode"] == "quick" and record["device"] == "CPU (test)" and record["seconds"] > 0
-    assert record["metrics"] == {"quick": True, "seed": 7, "cwd": str(cases.resolve()), "loss": 0.25}
+    assert record["metrics"] == {"quick": True, "seed": 7, "cwd": str(cases.resolve()), "loss": 0.25,
+                                 "growth": "true", "headline": {"fix_vs_reporter": 4.0}}
+    assert results["timings"]["01-a"] == {"full": derived(1.0)}
+    quick = results["timings"]["02-b"]["quick"]
+    assert quick["seconds"] == record["seconds"] and quick["device"] == "CPU (test)"
+    assert quick["headline"] == {"fix_vs_reporter": 4.0} and quick["peak_gpu_mib"] is None
+    assert quick["peak_host_mib"] > 10  # the kernel (a Python process) was sampled at least once
+    assert len(quick["date"]) == 10 and quick["date"].startswith("20")
     assert (build / "executed" / "02-b.ipynb").is_file()
     assert (build / "runtimes.md").read_text() == run.runtime_table(results)
 

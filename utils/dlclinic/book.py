@@ -1,7 +1,8 @@
 """Build the HTML book from the notebooks papermill executed, offline, with Jupyter Book 1.
 
 ``python -m dlclinic.book`` stages ``book/`` into ``build/book/`` (executed case notebooks in place of the
-committed ones, MathJax from ``node_modules/mathjax``, a generated results page) and runs
+committed ones, MathJax from ``node_modules/mathjax``, a results page generated from ``build/`` and the
+benchmark records committed in ``benchmarks/``) and runs
 ``jupyter-book build`` on the staged copy; the site lands in ``book/_build/html``. Jupyter Book never
 executes anything: running the cases is ``python -m dlclinic.run``'s job.
 """
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import nbformat
 
-from dlclinic.benchmark import benchmark_rows, benchmark_table
+from dlclinic.benchmark import BUDGETS, benchmark_rows, benchmark_table, load_records
 
 CASES_DIR = "cases"
 RESULTS_PAGE = "results.md"
@@ -178,8 +179,11 @@ def case_table(slug: str, record: dict, has_page: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-def results_markdown(results: dict | None, runtimes: str | None, case_slugs: list[str]) -> str:
-    """The results page: one table per case from ``results.json``, then the runner's runtime table."""
+def results_markdown(
+    results: dict | None, runtimes: str | None, case_slugs: list[str], records: dict[str, dict] | None = None
+) -> str:
+    """The results page: the benchmark table (this build's timings and the committed ``records``, by name),
+    one table per case from ``results.json``, then the runner's runtime table."""
     parts = [
         "# Results\n",
         "Metrics and wall times recorded by `python -m dlclinic.run` for the notebooks shown in this book.\n",
@@ -190,11 +194,14 @@ def results_markdown(results: dict | None, runtimes: str | None, case_slugs: lis
             ":::{note}\nNo results yet: `build/results.json` was not found. Run `python -m dlclinic.run` "
             "(or `make book`) to execute the cases and record their metrics.\n:::\n"
         )
-    if cases:
+    rows = benchmark_rows(results, records)
+    if rows:
         parts.append(
-            "## At a glance\n\nWall time against the budget of its mode, and each case's headline numbers (ratios "
-            "above 1 and gaps above 0 mean the fix wins; `python -m dlclinic.benchmark` prints the same table).\n\n"
-            + benchmark_table(benchmark_rows(results), separator="<br>")
+            f"## At a glance\n\nBudgets per case: quick mode {BUDGETS['quick']:.0f} s on 2 CPU cores, full mode "
+            f"{BUDGETS['full']:.0f} s on one GPU (a full run on a CPU is shown unchecked); a row taken from a record "
+            "committed in `benchmarks/` shows that record's name and date. Headline ratios above 1 and gaps above 0 "
+            "mean the fix wins; `python -m dlclinic.benchmark` prints the same table.\n\n"
+            + benchmark_table(rows, separator="<br>")
             + "\n"
         )
     for slug in sorted(cases):
@@ -211,8 +218,9 @@ def results_markdown(results: dict | None, runtimes: str | None, case_slugs: lis
     return "\n".join(parts)
 
 
-def write_results_page(build_dir: Path, stage: Path) -> None:
-    """Write ``results.md`` into the staged book from ``build/results.json`` and ``build/runtimes.md``."""
+def write_results_page(build_dir: Path, stage: Path, records_dir: Path) -> None:
+    """Write ``results.md`` into the staged book from ``build/results.json``, ``build/runtimes.md`` and the
+    benchmark records in ``records_dir``."""
     results_path, runtimes_path = build_dir / "results.json", build_dir / "runtimes.md"
     results = None
     if results_path.is_file():
@@ -226,16 +234,20 @@ def write_results_page(build_dir: Path, stage: Path) -> None:
         warn(f"{results_path} not found; the results page says so")
     runtimes = runtimes_path.read_text(encoding="utf-8") if runtimes_path.is_file() else None
     slugs = [path.stem for path in case_notebooks(stage)]
-    (stage / RESULTS_PAGE).write_text(results_markdown(results, runtimes, slugs), encoding="utf-8")
+    try:
+        page = results_markdown(results, runtimes, slugs, load_records(records_dir))
+    except ValueError as error:  # malformed timings in results.json or in a record
+        raise BookError(str(error)) from None
+    (stage / RESULTS_PAGE).write_text(page, encoding="utf-8")
 
 
-def stage_book(source: Path, build_dir: Path, mathjax_root: Path) -> tuple[Path, list[str]]:
+def stage_book(source: Path, build_dir: Path, mathjax_root: Path, records_dir: Path) -> tuple[Path, list[str]]:
     """Stage the book into ``build_dir/book``; return the staged folder and the cases left unexecuted."""
     stage = build_dir / "book"
     copy_source(source, stage)
     missing = use_executed_notebooks(stage, build_dir / "executed")
     copy_mathjax(mathjax_root, stage)
-    write_results_page(build_dir, stage)
+    write_results_page(build_dir, stage, records_dir)
     return stage, missing
 
 
@@ -272,9 +284,11 @@ def remote_assets(html_dir: Path) -> list[str]:
     return found
 
 
-def build_book(source: Path, build_dir: Path, out: Path, mathjax_root: Path, allow_warnings: bool) -> Path:
+def build_book(
+    source: Path, build_dir: Path, out: Path, mathjax_root: Path, records_dir: Path, allow_warnings: bool
+) -> Path:
     """Stage and build the book, then check that the site loads nothing from the network."""
-    stage, missing = stage_book(source, build_dir, mathjax_root)
+    stage, missing = stage_book(source, build_dir, mathjax_root, records_dir)
     strict = not allow_warnings and not missing
     if missing and not allow_warnings:
         warn("building without -W because some cases are unexecuted (their glue values are missing)")
@@ -292,11 +306,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--build-dir", type=Path, default=Path("build"), help="runner output and stage (build)")
     parser.add_argument("--out", type=Path, default=Path("book/_build"), help="_build folder (book/_build)")
     parser.add_argument("--mathjax", type=Path, default=Path("node_modules/mathjax"), help="npm mathjax package")
+    parser.add_argument("--records", type=Path, default=Path("benchmarks"), help="benchmark records (benchmarks)")
     parser.add_argument("--allow-warnings", action="store_true", help="do not treat Sphinx warnings as errors")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     try:
-        html = build_book(args.source, args.build_dir, args.out, args.mathjax, args.allow_warnings)
+        html = build_book(args.source, args.build_dir, args.out, args.mathjax, args.records, args.allow_warnings)
     except BookError as error:
         print(f"dlclinic.book: error: {error}", file=sys.stderr)
         return 1

@@ -4,6 +4,10 @@
 ``build/executed/<slug>.ipynb`` with the parameters ``quick``, ``seed`` and ``results_path``, then merges every
 case's metrics JSON into ``build/results.json`` and writes the runtime table ``build/runtimes.md``; both are
 read by ``python -m dlclinic.book``. The first failing notebook stops the run with a non-zero exit status.
+
+``results.json`` holds ``{"cases": {slug: {"mode", "seconds", "device", "metrics"}}, "timings": {slug: {mode:
+{"seconds", "device", "date", "peak_host_mib", "peak_gpu_mib", "headline"}}}}``: ``cases`` is each case's
+last run, ``timings`` its last run in each mode (what ``python -m dlclinic.benchmark`` reads).
 """
 
 from __future__ import annotations
@@ -15,12 +19,15 @@ import re
 import sys
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import nbformat
 from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 
+from dlclinic.benchmark import timings_of
 from dlclinic.book import error_outputs, repeated_glue_names
+from dlclinic.peak_memory import Peaks, track_peak_memory
 from dlclinic.quiet import set_quiet_env
 
 SLUG = re.compile(r"^\d\d-[a-z0-9-]+$")
@@ -29,6 +36,7 @@ KERNEL = "python3"
 # interrupt jupyter_client sends before shutting it down as an error. Cell errors still reach papermill.
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
 SOURCE_LINES = 5  # lines of a failing cell's source shown in the error report
+MEMORY_SAMPLE_S = 1.0  # how often the peak-memory sampler looks at the kernel's memory and the GPU's
 
 
 class RunError(RuntimeError):
@@ -162,7 +170,7 @@ def read_case_metrics(case: Case) -> dict:
 
 
 def load_results(path: Path) -> dict:
-    """Read ``results.json`` (``{"cases": {slug: record}}``); an absent file is an empty record."""
+    """Read ``results.json`` (``{"cases": {slug: record}, "timings": ...}``); an absent file is an empty record."""
     if not path.is_file():
         return {"cases": {}}
     try:
@@ -171,21 +179,54 @@ def load_results(path: Path) -> dict:
         raise RunError(f"{path} is not valid JSON ({error}); delete it and rerun every case") from None
     if not isinstance(results, dict) or not isinstance(results.get("cases"), dict):
         raise RunError(f'{path} must hold {{"cases": {{slug: record}}}}; delete it and rerun every case')
+    try:
+        timings_of(results, str(path))
+    except ValueError as error:
+        raise RunError(f"{error}; delete it and rerun every case") from None
     return results
 
 
-def merge_results(results: dict, records: dict[str, dict]) -> dict:
-    """Return ``results`` with the cases in ``records`` replaced; other cases are kept as they were."""
-    return {**results, "cases": {**results.get("cases", {}), **records}}
+def make_timing(record: dict, date: str, peaks: Peaks) -> dict:
+    """The ``timings`` entry of one case run: its ``record``'s time and headline, the day and the memory peaks."""
+    return {
+        "seconds": record["seconds"],
+        "device": record["device"],
+        "date": date,
+        "peak_host_mib": None if peaks.host_mib is None else round(peaks.host_mib),
+        "peak_gpu_mib": None if peaks.gpu_mib is None else round(peaks.gpu_mib),
+        "headline": record["metrics"].get("headline", {}),
+    }
+
+
+def merge_results(results: dict, records: dict[str, dict], timings: dict[str, dict] | None = None) -> dict:
+    """Return ``results`` with the cases in ``records`` replaced and their (case, mode) timings updated.
+
+    ``timings`` (``{slug: {mode: timing}}``) are the new runs' measured timings; without them they are derived
+    from ``records`` (no date or memory). Other cases, and other modes of the same case, are kept as they were.
+    """
+    merged = {slug: dict(modes) for slug, modes in timings_of(results).items()}
+    for slug, modes in (timings_of({"cases": records}) if timings is None else timings).items():
+        merged.setdefault(slug, {}).update(modes)
+    return {**results, "cases": {**results.get("cases", {}), **records}, "timings": merged}
+
+
+def _shown(value: object, digits: int = 1) -> str:
+    return f"{value:.{digits}f}" if isinstance(value, int | float) else "?"
 
 
 def runtime_table(results: dict) -> str:
-    """The markdown table of wall time per case: case | mode | seconds | device."""
-    lines = ["| case | mode | seconds | device |", "| --- | --- | ---: | --- |"]
-    for slug, record in sorted(results["cases"].items()):
-        seconds = record.get("seconds")
-        shown = f"{seconds:.1f}" if isinstance(seconds, int | float) else "?"
-        lines.append(f"| {slug} | {record.get('mode', '?')} | {shown} | {record.get('device', '?')} |")
+    """The markdown table of the last run per case and mode: seconds, device, memory peaks and date."""
+    lines = [
+        "| case | mode | seconds | device | peak host MiB | peak GPU MiB | date |",
+        "| --- | --- | ---: | --- | ---: | ---: | --- |",
+    ]
+    for slug, modes in sorted(timings_of(results).items()):
+        for mode, timing in sorted(modes.items(), key=lambda item: item[0] != "quick"):
+            lines.append(
+                f"| {slug} | {mode} | {_shown(timing['seconds'])} | {timing.get('device') or '?'} | "
+                f"{_shown(timing.get('peak_host_mib'), 0)} | {_shown(timing.get('peak_gpu_mib'), 0)} | "
+                f"{timing.get('date') or '?'} |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -198,13 +239,17 @@ def write_json(path: Path, data: dict) -> None:
 def run_cases(slugs: list[str], cases_dir: Path, build_dir: Path, quick: bool, seed: int) -> str:
     """Execute ``slugs`` in order, then record results and runtimes in ``build_dir``; return the table."""
     set_quiet_env()  # the kernel inherits the environment: keep TensorFlow's C++ logs out of the outputs
+    # TensorFlow reserves almost all of a GPU's memory when it first uses it, so nvidia-smi would report the
+    # card's size for every case; growing on demand makes the recorded GPU peak what the case needed.
+    os.environ.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")
     mode = "quick" if quick else "full"
     cases = [plan(slug, cases_dir, build_dir) for slug in slugs]
-    seconds = {}
+    seconds, peaks = {}, {}
     for number, case in enumerate(cases, start=1):
         print(f"[{number}/{len(cases)}] {case.slug} ({mode}) ...", end=" ", flush=True)
         try:
-            seconds[case.slug] = execute(case, quick, seed)
+            with track_peak_memory(MEMORY_SAMPLE_S) as peaks[case.slug]:
+                seconds[case.slug] = execute(case, quick, seed)
         except RunError:
             print("FAILED", flush=True)
             raise
@@ -222,8 +267,10 @@ def run_cases(slugs: list[str], cases_dir: Path, build_dir: Path, quick: bool, s
         }
         for case in cases
     }
+    today = datetime.now(UTC).date().isoformat()
+    timings = {slug: {mode: make_timing(record, today, peaks[slug])} for slug, record in records.items()}
     build_dir = build_dir.resolve()
-    results = merge_results(load_results(build_dir / "results.json"), records)
+    results = merge_results(load_results(build_dir / "results.json"), records, timings)
     write_json(build_dir / "results.json", results)
     table = runtime_table(results)
     (build_dir / "runtimes.md").write_text(table, encoding="utf-8")
