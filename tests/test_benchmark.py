@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -146,3 +147,9 @@ def test_record_round_trip(tmp_path, capsys):
     assert "no results at" in capsys.readouterr().err
     with pytest.raises(ValueError, match="no timings to record"):
         make_record({"cases": {}})
+
+
+def test_a_record_of_undated_timings_is_dated_today():
+    legacy = {"cases": {CASE: {"mode": "full", "seconds": 3550.0, "device": "CPU (2 cores)", "metrics": {}}}}
+    (dated,) = make_record(legacy)["timings"][CASE].values()
+    assert dated["date"] == datetime.now(UTC).date().isoformat()

@@ -17,6 +17,7 @@ import os
 import platform
 import re
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 BUDGETS = {"quick": 180.0, "full": 600.0}
@@ -77,10 +78,18 @@ def timings_of(results: dict, where: str = "results") -> dict[str, dict[str, dic
 
 
 def make_record(results: dict, note: str | None = None) -> dict:
-    """A record of this build's timings to commit under ``benchmarks/``, with a note of the machine."""
+    """A record of this build's timings to commit under ``benchmarks/``, with a note of the machine.
+
+    A timing without a date (from a ``results.json`` older than dated timings) gets today's UTC date.
+    """
     timings = timings_of(results)
     if not timings:
         raise ValueError("the results hold no timings to record; run `python -m dlclinic.run` first")
+    today = datetime.now(UTC).date().isoformat()
+    timings = {
+        slug: {mode: {**timing, "date": timing.get("date") or today} for mode, timing in modes.items()}
+        for slug, modes in timings.items()
+    }
     machine = f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPU cores"
     return {"machine": machine, **({"note": note} if note else {}), "timings": timings}
 
