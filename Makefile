@@ -54,10 +54,10 @@ book: $(STAMP) $(NODE_STAMP)  ## execute the cases (quick; FULL=1 for full) and 
 full: $(STAMP)  ## execute every case with its full budget (GPU runner) into build/
 	$(PY) -m dlclinic.run --full
 
-test: $(STAMP) $(NODE_STAMP)  ## the whole test suite: unit, notebooks (slow), grading and book
+test: $(STAMP) $(NODE_STAMP)  ## the whole test suite: unit, notebooks (slow), grading and scripted classes, book
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15
 
-class: $(STAMP)  ## only the scripted classes (part of make test): every assignment graded twice with nbgrader
+class: $(STAMP)  ## only the scripted classes of make test (and the solution, release and mutant runs they share)
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=5 tests/test_class.py
 
 release: $(STAMP)  ## regenerate exercises/<slug>/ from solutions/<slug>/ with nbgrader
