@@ -139,15 +139,15 @@ def test_runtime_table_has_one_row_per_case_and_mode() -> None:
     assert run.runtime_table(results).splitlines() == [
         "| case | mode | seconds | device | peak host MiB | peak GPU MiB | date |",
         "| --- | --- | ---: | --- | ---: | ---: | --- |",
-        "| 01-a | quick | 60.0 | CPU (2 cores) | 900 | ? | 2025-06-01 |",
-        "| 02-b | quick | 95.2 | CPU (2 cores) | 900 | ? | 2025-06-01 |",
+        "| 01-a | quick | 60.0 | CPU (2 cores) | 900 | — | 2025-06-01 |",
+        "| 02-b | quick | 95.2 | CPU (2 cores) | 900 | — | 2025-06-01 |",
         "| 02-b | full | 301.3 | NVIDIA H100 | 900 | 4100 | 2025-06-01 |",
     ]
 
 
 def test_runtime_table_of_a_legacy_results_json() -> None:
     results = {"cases": {"01-a": {"mode": "quick", "seconds": 95.24, "device": "CPU (2 cores)"}}}
-    assert run.runtime_table(results).splitlines()[2] == "| 01-a | quick | 95.2 | CPU (2 cores) | ? | ? | ? |"
+    assert run.runtime_table(results).splitlines()[2] == "| 01-a | quick | 95.2 | CPU (2 cores) | ? | — | ? |"
 
 
 def test_error_outputs_fail_the_check(tmp_path: Path) -> None:

@@ -222,9 +222,11 @@ def runtime_table(results: dict) -> str:
     ]
     for slug, modes in sorted(timings_of(results).items()):
         for mode, timing in sorted(modes.items(), key=lambda item: item[0] != "quick"):
+            device = timing.get("device") or "?"
+            gpu = "—" if device.startswith("CPU") else _shown(timing.get("peak_gpu_mib"), 0)  # no GPU to measure
             lines.append(
-                f"| {slug} | {mode} | {_shown(timing['seconds'])} | {timing.get('device') or '?'} | "
-                f"{_shown(timing.get('peak_host_mib'), 0)} | {_shown(timing.get('peak_gpu_mib'), 0)} | "
+                f"| {slug} | {mode} | {_shown(timing['seconds'])} | {device} | "
+                f"{_shown(timing.get('peak_host_mib'), 0)} | {gpu} | "
                 f"{timing.get('date') or '?'} |"
             )
     return "\n".join(lines) + "\n"
