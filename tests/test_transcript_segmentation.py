@@ -208,3 +208,13 @@ def test_training_is_deterministic_for_a_seed():
         "pr_auc",
         "positive_rate",
     }
+
+
+def test_the_bilstm_stops_on_the_validation_loss():
+    from dlclinic.transcript_segmentation.experiment import prepare, train_bilstm
+
+    data = prepare(12, 4, 4, seed=1, dim=16)
+    run = train_bilstm("bilstm", data, epochs=40, seed=0, patience=1, verbose=False)
+    assert len(run.val_loss) == len(run.loss) < 40, "a 40-epoch run on 12 lectures should stop early"
+    lengths = [len(labels) for labels in data["test"].labels]
+    assert [len(scores) for scores in run.test_scores] == lengths

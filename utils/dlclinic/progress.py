@@ -10,7 +10,7 @@ from dlclinic.backend import keras
 
 
 class EpochBar(keras.callbacks.Callback):
-    """One bar per ``fit``: an epoch a tick, with the latest loss beside it."""
+    """One bar per ``fit``: an epoch a tick, with the latest loss beside it; a run that stops early says so."""
 
     def __init__(self, epochs: int, description: str) -> None:
         super().__init__()
@@ -26,4 +26,6 @@ class EpochBar(keras.callbacks.Callback):
         self.bar.update(1)
 
     def on_train_end(self, logs=None) -> None:
+        if self.bar.n < self.epochs:  # e.g. EarlyStopping ended the run
+            self.bar.set_description(f"{self.description} (stopped early)")
         self.bar.close()

@@ -55,12 +55,14 @@ def prepare(n_train: int, n_val: int, n_test: int, seed: int = 0, dim: int = 64)
 
 @dataclass
 class Run:
-    """Per-document scores of one trained variant, and its training loss per epoch."""
+    """Per-document scores of one trained variant, and its training (and, where it validates, validation) loss
+    per epoch."""
 
     name: str
     val_scores: list[np.ndarray]
     test_scores: list[np.ndarray]
     loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
 
 
 def _per_document(flat: np.ndarray, like: list[np.ndarray]) -> list[np.ndarray]:
@@ -97,21 +99,41 @@ def train_sentence_model(
 
 
 def train_bilstm(
-    name: str, data: dict[str, Split], epochs: int, seed: int = 0, units: int = 32, verbose: bool = True
+    name: str,
+    data: dict[str, Split],
+    epochs: int,
+    seed: int = 0,
+    units: int = 32,
+    patience: int = 3,
+    verbose: bool = True,
 ) -> Run:
-    """The sequence model: a BiLSTM over each lecture's per-sentence gap features, bias at the base rate."""
+    """The sequence model: a BiLSTM over each lecture's per-sentence gap features, bias at the base rate.
+
+    Training stops once the loss on the validation lectures has not improved for ``patience`` epochs and keeps
+    the best weights: with many lectures and epochs the BiLSTM otherwise memorises the training topics.
+    """
     seed_everything(seed)
-    x, mask = pad_documents([gap_features(e) for e in data["train"].embeddings])
-    y, _ = pad_documents([label[:, None] for label in data["train"].labels])
+    padded = {s: pad_documents([gap_features(e) for e in data[s].embeddings]) for s in ("train", "val", "test")}
+    labels = {s: pad_documents([label[:, None] for label in data[s].labels])[0] for s in ("train", "val")}
+    (x, mask), (x_val, mask_val) = padded["train"], padded["val"]
     model = build_bilstm_segmenter(x.shape[2], units=units, bias=output_bias_init(data["train"].y))
-    bar = [EpochBar(epochs, name)] if verbose else []
-    history = model.fit(x, y, sample_weight=mask, batch_size=32, epochs=epochs, verbose=0, callbacks=bar)
+    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
+    callbacks = [stop, EpochBar(epochs, name)] if verbose else [stop]
+    history = model.fit(
+        x,
+        labels["train"],
+        sample_weight=mask,
+        validation_data=(x_val, labels["val"], mask_val),
+        batch_size=32,
+        epochs=epochs,
+        verbose=0,
+        callbacks=callbacks,
+    )
     scores = {}
     for s in ("val", "test"):
-        padded, _ = pad_documents([gap_features(e) for e in data[s].embeddings])
-        out = model.predict(padded, batch_size=64, verbose=0)[..., 0]
+        out = model.predict(padded[s][0], batch_size=64, verbose=0)[..., 0]
         scores[s] = [out[i, : len(e)] for i, e in enumerate(data[s].embeddings)]
-    return Run(name, scores["val"], scores["test"], history.history["loss"])
+    return Run(name, scores["val"], scores["test"], history.history["loss"], history.history["val_loss"])
 
 
 def hard(scores: list[np.ndarray], threshold: float = 0.5) -> list[np.ndarray]:
