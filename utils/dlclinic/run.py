@@ -25,7 +25,7 @@ from pathlib import Path
 import nbformat
 from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 
-from dlclinic.benchmark import timings_of
+from dlclinic.benchmark import timing_from_case, timings_of
 from dlclinic.book import error_outputs, repeated_glue_names
 from dlclinic.peak_memory import Peaks, track_peak_memory
 from dlclinic.quiet import set_quiet_env
@@ -187,14 +187,12 @@ def load_results(path: Path) -> dict:
 
 
 def make_timing(record: dict, date: str, peaks: Peaks) -> dict:
-    """The ``timings`` entry of one case run: its ``record``'s time and headline, the day and the memory peaks."""
+    """The ``timings`` entry of one case run: what its ``record`` implies, with the day and the memory peaks."""
     return {
-        "seconds": record["seconds"],
-        "device": record["device"],
+        **timing_from_case(record),
         "date": date,
         "peak_host_mib": None if peaks.host_mib is None else round(peaks.host_mib),
         "peak_gpu_mib": None if peaks.gpu_mib is None else round(peaks.gpu_mib),
-        "headline": record["metrics"].get("headline", {}),
     }
 
 
