@@ -95,10 +95,14 @@ class GradedCourse:
     # --- the solution, the release and the mutants (tests/test_grading.py) ---
 
     @property
+    def solution(self) -> NotebookNode:
+        """The solution as a submission: the class's ``perfect``."""
+        return self._once("solution", lambda: solved_submission(self.source, self.release))
+
+    @property
     def solution_scores(self) -> Scores:
         def grade() -> Scores:
-            perfect = solved_submission(self.source, self.release)  # the class's `perfect`
-            return self._timed("autograde, per perfect submission", {"perfect": perfect})["perfect"]
+            return self._timed("autograde, per perfect submission", {"perfect": self.solution})["perfect"]
 
         return self._once("perfect", grade)
 
@@ -175,7 +179,7 @@ class GradedCourse:
 
         def grade() -> dict[str, tuple[float, float]]:
             self.solution_scores, self.batch_scores("blank"), self.refusal  # noqa: B018 - graded once, shared
-            graded_as = {"perfect": solved_submission(self.source, self.release), "blank": self.release}
+            graded_as = {"perfect": self.solution, "blank": self.release}
             differ = [sid for sid, notebook in graded_as.items() if self.students[sid].notebook != notebook]
             if differ:
                 raise AssertionError(f"the roster's {differ} differ from the notebooks graded as them")
