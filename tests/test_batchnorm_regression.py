@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from dlclinic.assertions import assert_array, assert_close
 from dlclinic.batchnorm_regression.baseline import BlobCounter, find_blobs
 from dlclinic.batchnorm_regression.density import density_map
 from dlclinic.batchnorm_regression.diagnosis import trivial_losses
@@ -10,8 +11,7 @@ from dlclinic.batchnorm_regression.metrics import count_mae, nmse
 from dlclinic.batchnorm_regression.models import OutputScale, build_density_net
 from dlclinic.batchnorm_regression.scaling import TargetScaler
 from dlclinic.batchnorm_regression.scenes import make_scenes
-from dlclinic.results import read_metrics, write_metrics
-from dlclinic.testing import assert_array, assert_close
+from dlclinic.metrics_json import read_metrics, write_metrics
 
 
 class TestDensityMap:

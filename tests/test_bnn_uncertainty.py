@@ -17,7 +17,7 @@ from dlclinic.bnn_uncertainty.scoring import (
     predictive_moments,
     score,
 )
-from dlclinic.results import read_metrics
+from dlclinic.metrics_json import read_metrics
 
 
 class TestData:

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from dlclinic.results import read_metrics
+from dlclinic.metrics_json import read_metrics
 from dlclinic.siamese_speakers import divergence as dv
 from dlclinic.siamese_speakers.baseline import MeanLogMel
 from dlclinic.siamese_speakers.features import BANDS, Standardiser, log_mel

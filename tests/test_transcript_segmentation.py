@@ -6,7 +6,7 @@ from nltk.metrics import segmentation as nltk_segmentation
 from sklearn.metrics import f1_score
 from sklearn.utils.class_weight import compute_class_weight
 
-from dlclinic.results import read_metrics
+from dlclinic.metrics_json import read_metrics
 from dlclinic.transcript_segmentation.baselines import constant, random_boundaries, texttiling
 from dlclinic.transcript_segmentation.corpus import sentences_of, topic_sentences
 from dlclinic.transcript_segmentation.documents import make_documents, split_topics

@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import re
+import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -236,8 +237,36 @@ def write_json(path: Path, data: dict) -> None:
     path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
-def run_cases(slugs: list[str], cases_dir: Path, build_dir: Path, quick: bool, seed: int) -> str:
-    """Execute ``slugs`` in order, then record results and runtimes in ``build_dir``; return the table."""
+def commit_of(folder: Path) -> str:
+    """The short git commit of ``folder``'s checkout, with ``-dirty`` if it has uncommitted changes; ``?``
+    outside git."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=folder, capture_output=True,
+                                text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=folder,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "?"
+    return commit + ("-dirty" if dirty else "")
+
+
+def full_record(record: dict, timing: dict, commit: str) -> dict:
+    """The committed full run of one case: its metrics JSON plus a ``run`` object (what ``dlclinic.full_runs``
+    reads)."""
+    run = {"date": timing["date"], "device": record["device"], "commit": commit,
+           "seconds": record["seconds"], "peak_host_mib": timing["peak_host_mib"]}
+    return {**record["metrics"], "run": run}
+
+
+def run_cases(
+    slugs: list[str], cases_dir: Path, build_dir: Path, quick: bool, seed: int, record_dir: Path | None = None
+) -> str:
+    """Execute ``slugs`` in order, then record results and runtimes in ``build_dir``; return the table.
+
+    With ``record_dir`` (full mode only), each case's full run is also written to ``record_dir/<slug>.json``.
+    """
+    if record_dir is not None and quick:
+        raise RunError("only a full run is recorded in benchmarks/full; add --full")
     set_quiet_env()  # the kernel inherits the environment: keep TensorFlow's C++ logs out of the outputs
     # TensorFlow reserves almost all of a GPU's memory when it first uses it, so nvidia-smi would report the
     # card's size for every case; growing on demand makes the recorded GPU peak what the case needed.
@@ -274,6 +303,10 @@ def run_cases(slugs: list[str], cases_dir: Path, build_dir: Path, quick: bool, s
     write_json(build_dir / "results.json", results)
     table = runtime_table(results)
     (build_dir / "runtimes.md").write_text(table, encoding="utf-8")
+    if record_dir is not None:
+        commit = commit_of(cases_dir)
+        for slug, record in records.items():
+            write_json(record_dir / f"{slug}.json", full_record(record, timings[slug][mode], commit))
     return table
 
 
@@ -285,13 +318,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--build-dir", type=Path, default=Path("build"), help="output folder (build)")
     parser.add_argument("--cases-dir", type=Path, default=Path("book/cases"), help="case notebooks (book/cases)")
     parser.add_argument("--seed", type=int, default=0, help="seed passed to every case (0)")
+    parser.add_argument("--record-full", action="store_true",
+                        help="with --full: write each case's run to benchmarks/full/<slug>.json (to commit)")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     try:
         slugs = select_cases(discover_cases(args.cases_dir), args.cases)
         if not slugs:
             raise RunError(f"no case notebooks (NN-name.ipynb) in {args.cases_dir}")
-        table = run_cases(slugs, args.cases_dir, args.build_dir, quick=not args.full, seed=args.seed)
+        record_dir = Path("benchmarks", "full") if args.record_full else None
+        table = run_cases(slugs, args.cases_dir, args.build_dir, quick=not args.full, seed=args.seed,
+                          record_dir=record_dir)
     except RunError as error:
         print(f"dlclinic.run: error: {error}", file=sys.stderr)
         return 1

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from dlclinic.testing import assert_close, assert_number
+from dlclinic.assertions import assert_close, assert_number
 
 
 def test_assert_number_accepts_scalars_and_names_an_array_shape():
