@@ -47,12 +47,12 @@ $(NODE_STAMP): package-lock.json
 	@touch $@
 
 book: $(STAMP) $(NODE_STAMP)  ## execute the cases (quick; FULL=1 for full) and build the HTML into book/_build/html
-	$(PY) -m dlclinic.run $(if $(filter 1,$(FULL)),--full)
-	$(PY) -m dlclinic.book
-	$(PY) -m dlclinic.site_check --optional
+	$(PY) -m dlclinic.build.run $(if $(filter 1,$(FULL)),--full)
+	$(PY) -m dlclinic.build.book
+	$(PY) -m dlclinic.build.site_check --optional
 
 full: $(STAMP)  ## execute every case with its full budget (GPU runner) into build/
-	$(PY) -m dlclinic.run --full
+	$(PY) -m dlclinic.build.run --full
 
 test: $(STAMP) $(NODE_STAMP)  ## the whole test suite: unit, notebooks (slow), grading and scripted classes, book
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15
@@ -69,7 +69,7 @@ release: $(STAMP)  ## regenerate exercises/<slug>/ from solutions/<slug>/ with n
 	done
 
 benchmark: $(STAMP)  ## quick and full time per case against the budgets (180 s, 600 s on a GPU), peak memory, ratios
-	$(PY) -m dlclinic.benchmark $(if $(RECORD),--record "$(RECORD)") $(if $(NOTE),--note "$(NOTE)")
+	$(PY) -m dlclinic.build.benchmark $(if $(RECORD),--record "$(RECORD)") $(if $(NOTE),--note "$(NOTE)")
 
 lint: $(STAMP)  ## ruff on the package and the tests
 	$(PY) -m ruff check utils tests

@@ -72,7 +72,7 @@ def graded_course(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def quick_run(tmp_path_factory):
-    """Run a case once per session in quick mode through ``python -m dlclinic.run``; return its build folder.
+    """Run a case once per session in quick mode through ``python -m dlclinic.build.run``; return its build folder.
 
     The notebook hygiene test and each case's own checks share the one run (minutes on 2 cores), also when
     they land on different xdist workers: the first to ask runs it while holding ``<slug>.lock``.
@@ -84,7 +84,7 @@ def quick_run(tmp_path_factory):
         with open(shared / f"{slug}.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             if not record.exists():
-                command = [sys.executable, "-m", "dlclinic.run", "--build-dir", str(build), slug]
+                command = [sys.executable, "-m", "dlclinic.build.run", "--build-dir", str(build), slug]
                 done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
                 record.write_text(json.dumps([done.args, done.returncode, done.stdout, done.stderr]))
         args, returncode, stdout, stderr = json.loads(record.read_text())

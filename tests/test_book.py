@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from dlclinic import book
+from dlclinic.build import book
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
@@ -53,7 +53,7 @@ def fake_mathjax(root: Path, version: str = "3.2.2") -> Path:
 @pytest.fixture
 def project(tmp_path: Path) -> dict[str, Path]:
     """A copy of book/ with one committed case, its executed copy, fake results, a fake MathJax and an empty
-    folder of benchmark records."""
+    folder of committed full runs."""
     source = tmp_path / "book"
     shutil.copytree(BOOK, source, ignore=shutil.ignore_patterns("_build", "cases"))
     (source / "cases").mkdir()
@@ -62,11 +62,11 @@ def project(tmp_path: Path) -> dict[str, Path]:
     (build / "executed").mkdir(parents=True)
     output = nbformat.v4.new_output("stream", name="stdout", text="1\n")
     nbformat.write(case_notebook([output]), build / "executed" / f"{CASE}.ipynb")
-    record = {"mode": "quick", "seconds": 12.345, "device": "CPU", "metrics": {"mae": 0.123456}}
+    metrics = {"reporter_bn": {"nmse": 1.5}, "baseline": {"nmse": 0.4}, "bn_standardised": {"nmse": 0.123456}}
+    record = {"mode": "quick", "seconds": 12.345, "device": "CPU", "metrics": metrics}
     (build / "results.json").write_text(json.dumps({"cases": {CASE: record}}))
-    (build / "runtimes.md").write_text("| case | seconds |\n| --- | --- |\n| 03 | 12.3 |\n")
-    records = tmp_path / "benchmarks"
-    records.mkdir()
+    records = tmp_path / "benchmarks" / "full"
+    records.mkdir(parents=True)
     return {"source": source, "build": build, "mathjax": fake_mathjax(tmp_path / "mathjax"), "records": records}
 
 
@@ -115,25 +115,30 @@ def test_toc_pages_exist_except_the_generated_results_page() -> None:
 
 
 def test_stage_uses_executed_notebooks_mathjax_and_results(project: dict[str, Path]) -> None:
+    injected = nbformat.v4.new_code_cell("quick = True", metadata={"tags": ["injected-parameters"]})
+    executed = nbformat.read(project["build"] / "executed" / f"{CASE}.ipynb", as_version=4)
+    executed.cells.insert(1, injected)
+    nbformat.write(executed, project["build"] / "executed" / f"{CASE}.ipynb")
     stage, missing = book.stage_book(project["source"], project["build"], project["mathjax"], project["records"])
     assert missing == []
     staged = nbformat.read(stage / "cases" / f"{CASE}.ipynb", as_version=4)
-    assert staged.cells[1].outputs[0].text == "1\n"
+    assert staged.cells[2].outputs[0].text == "1\n"
+    assert staged.cells[1].metadata.tags == ["injected-parameters", "remove-cell"]  # the build machine's paths
     assert (stage / book.MATHJAX_DEST / "tex-chtml.js").is_file()
     assert (stage / book.MATHJAX_DEST / "output" / "chtml" / "part.js").is_file()
     page = (stage / book.RESULTS_PAGE).read_text()
-    assert f"## {CASE}" in page and f"{{doc}}`cases/{CASE}`" in page
-    for row in ("| Mode | quick |", "| Seconds | 12.3 |", "| Device | CPU |", "| mae | 0.1235 |"):
-        assert row in page
-    assert "## Runtimes" in page and "| 03 | 12.3 |" in page
+    assert f"### {{doc}}`cases/{CASE}`" in page and f"(_results/{CASE}.png)" in page
+    assert (stage / "_results" / f"{CASE}.png").stat().st_size > 1000
+    assert "the fix (standardised targets) beats the blob counter on NMSE (0.123 vs 0.4, 3.24×)" in page
+    assert "- **No full run recorded yet**." in page
+    assert json.loads((stage / "_results" / "results.json").read_text())["cases"][CASE]["seconds"] == 12.345
 
 
 def test_stage_notes_missing_results_instead_of_failing(project: dict[str, Path]) -> None:
     (project["build"] / "results.json").unlink()
-    (project["build"] / "runtimes.md").unlink()
     stage, _ = book.stage_book(project["source"], project["build"], project["mathjax"], project["records"])
     page = (stage / book.RESULTS_PAGE).read_text()
-    assert "No results yet" in page and "No runtime table" in page
+    assert "This build ran no case" in page and f"### {{doc}}`cases/{CASE}`" in page
 
 
 def test_stage_falls_back_to_the_committed_notebook(project: dict[str, Path], capsys) -> None:
@@ -173,41 +178,25 @@ def test_stage_requires_mathjax_3(project: dict[str, Path], tmp_path: Path) -> N
         book.stage_book(project["source"], project["build"], mathjax_4, project["records"])
 
 
-def test_results_table_flattens_metrics_and_escapes_cells() -> None:
-    record = {"mode": "full", "seconds": 3, "device": "GPU", "metrics": {"test": {"mae": 2.0}, "c": [1, 2]}}
-    page = book.results_markdown({"cases": {"07-x": record}}, "# Wall time\n\n## Per case\n", ["07-x"])
-    assert "| test.mae | 2 |" in page and "| c | (2 values) |" in page
-    assert "## Wall time\n\n### Per case" in page and "## Runtimes" not in page
-    assert "a\\|b" in book.results_markdown({"cases": {"x": {"device": "a|b"}}}, None, [])
-
-
-def test_results_page_starts_with_the_benchmark_table() -> None:
-    record = {"mode": "quick", "seconds": 99.0, "device": "CPU", "metrics": {"headline": {"fix_vs_reporter": 12.5}}}
-    page = book.results_markdown({"cases": {"07-x": record}}, None, ["07-x"])
-    glance = page.index("## At a glance")
-    assert glance < page.index("## 07-x")
-    assert "quick mode 180 s on 2 CPU cores, full mode 600 s on one GPU" in page
-    assert "| 07-x | 99.0 | CPU | — | — | — | quick: fix_vs_reporter = 12.5 |" in page
-
-
-def test_results_page_shows_committed_records_with_their_date(project: dict[str, Path]) -> None:
-    full = {"seconds": 420.0, "device": "NVIDIA H100", "date": "2025-06-20", "peak_host_mib": 3000,
-            "peak_gpu_mib": 1843, "headline": {"fix_vs_reporter": 160.0, "fix_vs_baseline": 0.72}}
-    (project["records"] / "gpu-7.json").write_text(json.dumps({"timings": {CASE: {"full": full}}}))
+def test_results_page_shows_the_committed_full_run_beside_this_build(project: dict[str, Path]) -> None:
+    run = {"date": "2026-11-30", "device": "CPU (2 cores)", "commit": "abc1234", "seconds": 1520.0,
+           "peak_host_mib": 1759}
+    full = {"reporter_bn": {"nmse": 1.08}, "baseline": {"nmse": 0.399}, "bn_standardised": {"nmse": 0.037}, "run": run}
+    (project["records"] / f"{CASE}.json").write_text(json.dumps(full))
     stage, _ = book.stage_book(project["source"], project["build"], project["mathjax"], project["records"])
     page = (stage / book.RESULTS_PAGE).read_text()
-    assert (
-        f"| {CASE} | 12.3 | CPU | 420.0 | NVIDIA H100 (record gpu-7, 2025-06-20) | 1843 MiB GPU | "
-        "full: fix_vs_baseline = 0.72<br>fix_vs_reporter = 160 |"
-    ) in page
-    (project["records"] / "gpu-8.json").write_text('{"timings": {"01-a": {"full": {}}}}')
-    with pytest.raises(book.BookError, match="gpu-8.json: the full timing of 01-a"):
+    said = "Full run of 2026-11-30 on CPU (2 cores), commit abc1234, 1520 s**: the fix (standardised targets) beats"
+    assert said in page
+    assert "1520 (≤ 2700) | CPU (2 cores), 2026-11-30, abc1234 (committed) | 1759 MiB" in page
+    assert f"<_results/full/{CASE}.json>" in page
+    (project["records"] / "01-a.json").write_text("{}")
+    with pytest.raises(book.BookError, match="01-a.json: 'run' is a required property"):
         book.stage_book(project["source"], project["build"], project["mathjax"], project["records"])
 
 
-def test_results_page_lists_cases_without_results() -> None:
-    page = book.results_markdown({"cases": {}}, None, ["01-first"])
-    assert "Cases without results in this run: `01-first`." in page
+def test_a_case_without_a_headline_is_still_listed(tmp_path: Path) -> None:
+    page = book.results_markdown({"cases": {}}, {}, ["07-new"], tmp_path)
+    assert "### {doc}`cases/07-new`" in page and "No headline is defined for this case yet." in page
 
 
 def test_remote_assets_finds_cdn_scripts_only(tmp_path: Path) -> None:
@@ -247,4 +236,4 @@ def test_build_renders_glue_and_math_offline(project: dict[str, Path], tmp_path:
     assert 'src="../_static/mathjax/tex-chtml.js' in page
     assert (html / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2").is_dir()
     assert book.remote_assets(html) == []
-    assert "0.1235" in (html / "results.html").read_text()
+    assert "0.123" in (html / "results.html").read_text()

@@ -17,8 +17,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from dlclinic.book import error_outputs
-from dlclinic.run import SLUG
+from dlclinic.build.book import error_outputs
+from dlclinic.build.run import SLUG
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIRS = ("book", "solutions", "exercises")

@@ -9,7 +9,7 @@ import time
 import psutil
 import pytest
 
-from dlclinic import peak_memory
+from dlclinic.build import peak_memory
 
 HOLD_MIB = 100
 # Touch every page (bytes multiplication writes them), say so, then hold the memory until stdin closes.

@@ -10,8 +10,8 @@ import nbformat
 import pytest
 from papermill.exceptions import PapermillExecutionError
 
-from dlclinic import run
-from dlclinic.peak_memory import Peaks
+from dlclinic.build import run
+from dlclinic.build.peak_memory import Peaks
 
 
 def write_notebook(path: Path, *sources: str, parameters: str = "") -> Path:
@@ -80,33 +80,6 @@ def derived(seconds: float, device: str | None = None, headline: dict | None = N
             "headline": headline or {}}
 
 
-def timing(seconds: float, date: str = "2025-06-01", gpu: float | None = None) -> dict:
-    return {"seconds": seconds, "device": "CPU (2 cores)", "date": date, "peak_host_mib": 900, "peak_gpu_mib": gpu,
-            "headline": {"fix_vs_reporter": 3.0}}
-
-
-def test_merge_replaces_the_cases_run_and_keeps_the_others() -> None:
-    old = {"cases": {"01-a": {"mode": "full", "seconds": 9.0}, "02-b": {"mode": "full", "seconds": 8.0}}}
-    merged = run.merge_results(old, {"02-b": {"mode": "quick", "seconds": 1.0}})
-    assert merged["cases"] == {"01-a": {"mode": "full", "seconds": 9.0}, "02-b": {"mode": "quick", "seconds": 1.0}}
-    assert old["cases"]["02-b"]["mode"] == "full" and "timings" not in old
-    # a results.json from before timings: they are derived from its cases, and both modes of 02-b are kept
-    assert merged["timings"] == {"01-a": {"full": derived(9.0)}, "02-b": {"full": derived(8.0), "quick": derived(1.0)}}
-
-
-def test_merge_replaces_only_the_modes_run() -> None:
-    old = {"cases": {"01-a": {"mode": "full", "seconds": 500.0}},
-           "timings": {"01-a": {"quick": timing(90.0), "full": timing(500.0)}, "02-b": {"quick": timing(80.0)}}}
-    record = {"mode": "quick", "seconds": 95.0, "device": "CPU (2 cores)", "metrics": {}}
-    merged = run.merge_results(old, {"01-a": record}, {"01-a": {"quick": timing(95.0, "2025-06-02")}})
-    assert merged["cases"] == {"01-a": record}
-    assert merged["timings"] == {
-        "01-a": {"quick": timing(95.0, "2025-06-02"), "full": timing(500.0)},
-        "02-b": {"quick": timing(80.0)},
-    }
-    assert old["timings"]["01-a"]["quick"] == timing(90.0)
-
-
 def test_make_timing_rounds_the_peaks() -> None:
     record = {"mode": "full", "seconds": 412.5, "device": "NVIDIA H100", "metrics": {"headline": {"r": 2.0}}}
     assert run.make_timing(record, "2025-06-01", Peaks(host_mib=2048.4, gpu_mib=None)) == {
@@ -114,40 +87,6 @@ def test_make_timing_rounds_the_peaks() -> None:
         "peak_gpu_mib": None, "headline": {"r": 2.0},
     }
     assert run.make_timing({**record, "metrics": {}}, "2025-06-01", Peaks())["headline"] == {}
-
-
-def test_load_results(tmp_path: Path) -> None:
-    path = tmp_path / "results.json"
-    assert run.load_results(path) == {"cases": {}}
-    path.write_text('{"cases": {"01-a": {}}}')
-    assert run.load_results(path) == {"cases": {"01-a": {}}}
-    for bad in ("{not json", '{"case": {}}', "[]", '{"cases": {}, "timings": []}',
-                '{"cases": {}, "timings": {"01-a": {"slow": {"seconds": 1}}}}'):
-        path.write_text(bad)
-        with pytest.raises(run.RunError, match="results.json"):
-            run.load_results(path)
-
-
-def test_runtime_table_has_one_row_per_case_and_mode() -> None:
-    results = {
-        "cases": {},
-        "timings": {
-            "02-b": {"full": {**timing(301.26, gpu=4100), "device": "NVIDIA H100"}, "quick": timing(95.24)},
-            "01-a": {"quick": timing(60.0)},
-        },
-    }
-    assert run.runtime_table(results).splitlines() == [
-        "| case | mode | seconds | device | peak host MiB | peak GPU MiB | date |",
-        "| --- | --- | ---: | --- | ---: | ---: | --- |",
-        "| 01-a | quick | 60.0 | CPU (2 cores) | 900 | — | 2025-06-01 |",
-        "| 02-b | quick | 95.2 | CPU (2 cores) | 900 | — | 2025-06-01 |",
-        "| 02-b | full | 301.3 | NVIDIA H100 | 900 | 4100 | 2025-06-01 |",
-    ]
-
-
-def test_runtime_table_of_a_legacy_results_json() -> None:
-    results = {"cases": {"01-a": {"mode": "quick", "seconds": 95.24, "device": "CPU (2 cores)"}}}
-    assert run.runtime_table(results).splitlines()[2] == "| 01-a | quick | 95.2 | CPU (2 cores) | ? | — | ? |"
 
 
 def test_error_outputs_fail_the_check(tmp_path: Path) -> None:
@@ -189,8 +128,11 @@ def test_missing_or_malformed_metrics_are_errors(tmp_path: Path) -> None:
 def test_failure_report_shows_cell_source_head_and_error(tmp_path: Path) -> None:
     source = "\n".join(f"line_{i} = {i}" for i in range(8))
     error = PapermillExecutionError(4, 3, source, "ValueError", "bad shape", [])
-    report = run.describe_failure(case_in(tmp_path), error)
-    assert "case 01-a failed" in report and str(case_in(tmp_path).executed) in report
+    case = case_in(tmp_path)
+    case.executed.parent.mkdir(parents=True)
+    case.executed.write_text("{}")  # papermill keeps the partly executed notebook
+    report = run.describe_failure(case, error)
+    assert "case 01-a failed" in report and str(case.executed) in report
     assert "cell 4 of the executed notebook (In [3]):" in report
     assert "line_4 = 4" in report and "line_5" not in report and "(3 more lines)" in report
     assert report.endswith("ValueError: bad shape")
@@ -210,14 +152,15 @@ def test_run_executes_with_parameters_and_merges_results(tmp_path: Path, monkeyp
     make_case(cases, "01-a")
     make_case(cases, "02-b")
     build.mkdir()
-    (build / "results.json").write_text(json.dumps({"cases": {"01-a": {"mode": "full", "seconds": 1.0}}}))
+    old = {"cases": {"01-a": {"mode": "full", "seconds": 1.0, "metrics": {}}}}
+    (build / "results.json").write_text(json.dumps(old))
 
     assert run.main(["--cases-dir", str(cases), "--build-dir", str(build), "--seed", "7", "02-b"]) == 0
 
     out = capsys.readouterr().out
     assert "[1/1] 02-b (quick) ... done in" in out and "| 02-b | quick |" in out
     results = json.loads((build / "results.json").read_text())
-    assert results["cases"]["01-a"] == {"mode": "full", "seconds": 1.0}
+    assert results["cases"]["01-a"] == {"mode": "full", "seconds": 1.0, "metrics": {}}
     record = results["cases"]["02-b"]
     assert record["mode"] == "quick" and record["device"] == "CPU (test)" and record["seconds"] > 0
     assert record["metrics"] == {"quick": True, "seed": 7, "cwd": str(cases.resolve()), "loss": 0.25,
@@ -245,3 +188,25 @@ def test_a_failing_cell_stops_the_run_and_keeps_the_notebook(tmp_path: Path, cap
     assert "ValueError: the loss is nan" in captured.err
     assert (build / "executed" / "01-broken.ipynb").is_file()
     assert not (build / "results.json").exists()
+
+
+def test_a_full_run_is_recorded_for_the_book(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setattr(run, "detect_device", lambda: "CPU (test)")
+    monkeypatch.chdir(tmp_path)
+    make_case(tmp_path / "cases", "01-a")
+    assert run.main(["--cases-dir", "cases", "--build-dir", "build", "--record-full", "01-a"]) == 1
+    assert "only a full run is recorded" in capsys.readouterr().err
+    assert run.main(["--cases-dir", "cases", "--build-dir", "build", "--full", "--record-full", "01-a"]) == 0
+    record = json.loads((tmp_path / "benchmarks" / "full" / "01-a.json").read_text())
+    assert record["loss"] == 0.25 and record["quick"] is False
+    assert record["run"]["device"] == "CPU (test)" and record["run"]["commit"] == "?"  # not a git checkout
+    assert record["run"]["seconds"] > 0 and len(record["run"]["date"]) == 10
+
+
+def test_a_corrupted_notebook_claims_no_executed_copy(tmp_path: Path, capsys) -> None:
+    cases = tmp_path / "cases"
+    cases.mkdir()
+    (cases / "01-broken.ipynb").write_text("{ this is not a notebook")
+    assert run.main(["--cases-dir", str(cases), "--build-dir", str(tmp_path / "build")]) == 1
+    err = capsys.readouterr().err
+    assert "case 01-broken failed; nothing was executed" in err and "kept at" not in err

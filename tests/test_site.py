@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from dlclinic import site_check
-from dlclinic.run import discover_cases, load_results, merge_results, runtime_table, write_json
+from dlclinic.build import site_check
+from dlclinic.build.results import load_results, merge_results, write_json
+from dlclinic.build.run import discover_cases
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "book" / "_config.yml"
@@ -95,16 +96,15 @@ def test_a_sound_small_site_passes_and_a_broken_one_fails(tmp_path):
 def test_the_built_book_reads_well_in_a_browser(quick_run, tmp_path):
     build = tmp_path / "build"
     (build / "executed").mkdir(parents=True)
-    results = {"cases": {}}
+    results = {"cases": {}, "timings": {}}
     for slug in discover_cases(ROOT / "book" / "cases"):
         run_dir, done = quick_run(slug)
         assert done.returncode == 0, f"the quick run of {slug} failed:\n{done.stdout}\n{done.stderr}"
         shutil.copy2(run_dir / "executed" / f"{slug}.ipynb", build / "executed")
         results = merge_results(results, load_results(run_dir / "results.json")["cases"])
-    write_json(build / "results.json", results)
-    (build / "runtimes.md").write_text(runtime_table(results))
+    write_json(build / "results.json", results, schema="results")
     out = tmp_path / "_build"
-    command = [sys.executable, "-m", "dlclinic.book", "--build-dir", str(build), "--out", str(out)]
+    command = [sys.executable, "-m", "dlclinic.build.book", "--build-dir", str(build), "--out", str(out)]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
     problems = site_check.check_site(out / "html", ROOT / "build" / "screenshots", CONFIG)

@@ -1,7 +1,7 @@
 """The committed full run of a case, read by its notebook to show beside this build's numbers.
 
 ``benchmarks/full/NN-name.json`` holds the metrics JSON that the case wrote in full mode plus a ``run`` object
-(``date``, ``device``, ``commit``, ``seconds``, ``peak_host_mib``); ``python -m dlclinic.run --full
+(``date``, ``device``, ``commit``, ``seconds``, ``peak_host_mib``); ``python -m dlclinic.build.run --full
 --record-full CASE`` writes it. A notebook finds it by walking up from its folder to the repository root;
 where the repository is not around (a learner's copy in Colab), there is no record to show and the page says
 so.

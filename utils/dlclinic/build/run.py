@@ -1,13 +1,12 @@
 """Execute the case notebooks with papermill and record their metrics and wall times.
 
-``python -m dlclinic.run [--full] [CASE ...]`` runs ``book/cases/<slug>.ipynb`` into
+``python -m dlclinic.build.run [--full] [CASE ...]`` runs ``book/cases/<slug>.ipynb`` into
 ``build/executed/<slug>.ipynb`` with the parameters ``quick``, ``seed`` and ``results_path``, then merges every
 case's metrics JSON into ``build/results.json`` and writes the runtime table ``build/runtimes.md``; both are
-read by ``python -m dlclinic.book``. The first failing notebook stops the run with a non-zero exit status.
+read by ``python -m dlclinic.build.book``. The first failing notebook stops the run with a non-zero exit status.
 
-``results.json`` holds ``{"cases": {slug: {"mode", "seconds", "device", "metrics"}}, "timings": {slug: {mode:
-{"seconds", "device", "date", "peak_host_mib", "peak_gpu_mib", "headline"}}}}``: ``cases`` is each case's
-last run, ``timings`` its last run in each mode (what ``python -m dlclinic.benchmark`` reads).
+``--full --record-full`` also writes each case's run to ``benchmarks/full/<slug>.json``, to be committed: the
+book shows it beside the quick numbers. The formats of both files are in ``dlclinic.build.results``.
 """
 
 from __future__ import annotations
@@ -26,9 +25,17 @@ from pathlib import Path
 import nbformat
 from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 
-from dlclinic.benchmark import timing_from_case, timings_of
-from dlclinic.book import error_outputs, repeated_glue_names
-from dlclinic.peak_memory import Peaks, track_peak_memory
+from dlclinic.build.benchmark import runtime_table
+from dlclinic.build.book import error_outputs, repeated_glue_names
+from dlclinic.build.peak_memory import Peaks, track_peak_memory
+from dlclinic.build.results import (
+    RecordError,
+    full_record,
+    load_results,
+    merge_results,
+    timing_from_case,
+    write_json,
+)
 from dlclinic.quiet import set_quiet_env
 
 SLUG = re.compile(r"^\d\d-[a-z0-9-]+$")
@@ -94,7 +101,8 @@ def detect_device() -> str:
 
 def describe_failure(case: Case, error: Exception) -> str:
     """Say which case and cell failed, show the head of the cell's source and the error name and message."""
-    lines = [f"case {case.slug} failed; the executed notebook is kept at {case.executed}"]
+    kept = f"the executed notebook is kept at {case.executed}" if case.executed.is_file() else "nothing was executed"
+    lines = [f"case {case.slug} failed; {kept}"]
     index = getattr(error, "cell_index", None)
     if index is not None:
         lines.append(f"cell {index} of the executed notebook (In [{getattr(error, 'exec_count', '?')}]):")
@@ -170,23 +178,6 @@ def read_case_metrics(case: Case) -> dict:
     return metrics
 
 
-def load_results(path: Path) -> dict:
-    """Read ``results.json`` (``{"cases": {slug: record}, "timings": ...}``); an absent file is an empty record."""
-    if not path.is_file():
-        return {"cases": {}}
-    try:
-        results = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise RunError(f"{path} is not valid JSON ({error}); delete it and rerun every case") from None
-    if not isinstance(results, dict) or not isinstance(results.get("cases"), dict):
-        raise RunError(f'{path} must hold {{"cases": {{slug: record}}}}; delete it and rerun every case')
-    try:
-        timings_of(results, str(path))
-    except ValueError as error:
-        raise RunError(f"{error}; delete it and rerun every case") from None
-    return results
-
-
 def make_timing(record: dict, date: str, peaks: Peaks) -> dict:
     """The ``timings`` entry of one case run: what its ``record`` implies, with the day and the memory peaks."""
     return {
@@ -195,46 +186,6 @@ def make_timing(record: dict, date: str, peaks: Peaks) -> dict:
         "peak_host_mib": None if peaks.host_mib is None else round(peaks.host_mib),
         "peak_gpu_mib": None if peaks.gpu_mib is None else round(peaks.gpu_mib),
     }
-
-
-def merge_results(results: dict, records: dict[str, dict], timings: dict[str, dict] | None = None) -> dict:
-    """Return ``results`` with the cases in ``records`` replaced and their (case, mode) timings updated.
-
-    ``timings`` (``{slug: {mode: timing}}``) are the new runs' measured timings; without them they are derived
-    from ``records`` (no date or memory). Other cases, and other modes of the same case, are kept as they were.
-    """
-    merged = {slug: dict(modes) for slug, modes in timings_of(results).items()}
-    for slug, modes in (timings_of({"cases": records}) if timings is None else timings).items():
-        merged.setdefault(slug, {}).update(modes)
-    return {**results, "cases": {**results.get("cases", {}), **records}, "timings": merged}
-
-
-def _shown(value: object, digits: int = 1) -> str:
-    return f"{value:.{digits}f}" if isinstance(value, int | float) else "?"
-
-
-def runtime_table(results: dict) -> str:
-    """The markdown table of the last run per case and mode: seconds, device, memory peaks and date."""
-    lines = [
-        "| case | mode | seconds | device | peak host MiB | peak GPU MiB | date |",
-        "| --- | --- | ---: | --- | ---: | ---: | --- |",
-    ]
-    for slug, modes in sorted(timings_of(results).items()):
-        for mode, timing in sorted(modes.items(), key=lambda item: item[0] != "quick"):
-            device = timing.get("device") or "?"
-            gpu = "—" if device.startswith("CPU") else _shown(timing.get("peak_gpu_mib"), 0)  # no GPU to measure
-            lines.append(
-                f"| {slug} | {mode} | {_shown(timing['seconds'])} | {device} | "
-                f"{_shown(timing.get('peak_host_mib'), 0)} | {gpu} | "
-                f"{timing.get('date') or '?'} |"
-            )
-    return "\n".join(lines) + "\n"
-
-
-def write_json(path: Path, data: dict) -> None:
-    """Write ``data`` as indented, key-sorted JSON, creating the folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def commit_of(folder: Path) -> str:
@@ -248,14 +199,6 @@ def commit_of(folder: Path) -> str:
     except (OSError, subprocess.CalledProcessError):
         return "?"
     return commit + ("-dirty" if dirty else "")
-
-
-def full_record(record: dict, timing: dict, commit: str) -> dict:
-    """The committed full run of one case: its metrics JSON plus a ``run`` object (what ``dlclinic.full_runs``
-    reads)."""
-    run = {"date": timing["date"], "device": record["device"], "commit": commit,
-           "seconds": record["seconds"], "peak_host_mib": timing["peak_host_mib"]}
-    return {**record["metrics"], "run": run}
 
 
 def run_cases(
@@ -299,20 +242,26 @@ def run_cases(
     today = datetime.now(UTC).date().isoformat()
     timings = {slug: {mode: make_timing(record, today, peaks[slug])} for slug, record in records.items()}
     build_dir = build_dir.resolve()
-    results = merge_results(load_results(build_dir / "results.json"), records, timings)
-    write_json(build_dir / "results.json", results)
+    try:
+        results = merge_results(load_results(build_dir / "results.json"), records, timings)
+    except RecordError as error:
+        raise RunError(f"{error}; delete it and rerun every case") from None
+    write_json(build_dir / "results.json", results, schema="results")
     table = runtime_table(results)
     (build_dir / "runtimes.md").write_text(table, encoding="utf-8")
     if record_dir is not None:
         commit = commit_of(cases_dir)
         for slug, record in records.items():
-            write_json(record_dir / f"{slug}.json", full_record(record, timings[slug][mode], commit))
+            timing = timings[slug][mode]
+            run = {"date": timing["date"], "device": record["device"], "commit": commit,
+                   "seconds": record["seconds"], "peak_host_mib": timing["peak_host_mib"]}
+            write_json(record_dir / f"{slug}.json", full_record(record["metrics"], run))
     return table
 
 
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point; returns the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m dlclinic.run", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m dlclinic.build.run", description=__doc__.splitlines()[0])
     parser.add_argument("cases", nargs="*", metavar="CASE", help="case slugs, e.g. 03-batchnorm-regression (all)")
     parser.add_argument("--full", action="store_true", help="full budgets instead of quick mode")
     parser.add_argument("--build-dir", type=Path, default=Path("build"), help="output folder (build)")
@@ -330,10 +279,10 @@ def main(argv: list[str] | None = None) -> int:
         table = run_cases(slugs, args.cases_dir, args.build_dir, quick=not args.full, seed=args.seed,
                           record_dir=record_dir)
     except RunError as error:
-        print(f"dlclinic.run: error: {error}", file=sys.stderr)
+        print(f"dlclinic.build.run: error: {error}", file=sys.stderr)
         return 1
     print(
-        f"\n{table}\ndlclinic.run: {len(slugs)} case(s) in {time.perf_counter() - start:.1f} s; "
+        f"\n{table}\ndlclinic.build.run: {len(slugs)} case(s) in {time.perf_counter() - start:.1f} s; "
         f"results in {args.build_dir / 'results.json'}"
     )
     return 0

@@ -1,6 +1,6 @@
 """Read the built book the way a learner does: every page in headless Chromium, from a local server.
 
-``python -m dlclinic.site_check [--html book/_build/html] [--screenshots build/screenshots]`` serves the
+``python -m dlclinic.build.site_check [--html book/_build/html] [--screenshots build/screenshots]`` serves the
 site, renders each page (JavaScript and MathJax included) and fails on error or stderr output cells, math
 that did not render, links and images that point at missing files, a sidebar that misses a case, case pages
 without their Colab / Binder / download buttons, and blank screenshots of the landing page and the first
@@ -24,7 +24,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from dlclinic.run import SLUG
+from dlclinic.build.run import SLUG
 
 CHROMIUM_FLAGS = [
     "--headless",
@@ -228,7 +228,7 @@ def check_site(root: Path, screenshots: Path, config: Path) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     """Check the built site; print the problems; return the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m dlclinic.site_check", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m dlclinic.build.site_check", description=__doc__.split("\n")[0])
     parser.add_argument("--html", type=Path, default=Path("book/_build/html"), help="the built site")
     parser.add_argument("--screenshots", type=Path, default=Path("build/screenshots"), help="where PNGs go")
     parser.add_argument("--config", type=Path, default=Path("book/_config.yml"), help="the book's _config.yml")

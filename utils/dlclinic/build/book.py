@@ -1,10 +1,10 @@
 """Build the HTML book from the notebooks papermill executed, offline, with Jupyter Book 1.
 
-``python -m dlclinic.book`` stages ``book/`` into ``build/book/`` (executed case notebooks in place of the
+``python -m dlclinic.build.book`` stages ``book/`` into ``build/book/`` (executed case notebooks in place of the
 committed ones, MathJax from ``node_modules/mathjax``, a results page generated from ``build/`` and the
-benchmark records committed in ``benchmarks/``) and runs
+committed full runs in ``benchmarks/full/``) and runs
 ``jupyter-book build`` on the staged copy; the site lands in ``book/_build/html``. Jupyter Book never
-executes anything: running the cases is ``python -m dlclinic.run``'s job.
+executes anything: running the cases is ``python -m dlclinic.build.run``'s job.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from pathlib import Path
 
 import nbformat
 
-from dlclinic.benchmark import BUDGETS, benchmark_rows, benchmark_table, load_records
+from dlclinic.build.report import results_markdown
+from dlclinic.build.results import FULL_RECORDS, RecordError, load_full_records, load_results
 
 CASES_DIR = "cases"
 RESULTS_PAGE = "results.md"
@@ -40,7 +41,7 @@ class BookError(RuntimeError):
 
 def warn(message: str) -> None:
     """Print a build warning to stderr."""
-    print(f"dlclinic.book: warning: {message}", file=sys.stderr)
+    print(f"dlclinic.build.book: warning: {message}", file=sys.stderr)
 
 
 def case_notebooks(book_dir: Path) -> list[Path]:
@@ -86,6 +87,14 @@ def _code_sources(notebook: nbformat.NotebookNode) -> list[str]:
     ]
 
 
+def hide_injected_parameters(notebook: nbformat.NotebookNode) -> None:
+    """Tag papermill's injected-parameters cell ``remove-cell``: it shows the build machine's paths, not the lesson."""
+    for cell in notebook.cells:
+        tags = cell.metadata.get("tags", [])
+        if "injected-parameters" in tags and "remove-cell" not in tags:
+            cell.metadata["tags"] = [*tags, "remove-cell"]
+
+
 def use_executed_notebooks(stage: Path, executed_dir: Path) -> list[str]:
     """Swap each staged case notebook for its executed copy; return the slugs left unexecuted.
 
@@ -104,7 +113,8 @@ def use_executed_notebooks(stage: Path, executed_dir: Path) -> list[str]:
             raise BookError(f"{executed} has error outputs; fix the case and rerun it:\n  " + "\n  ".join(errors))
         if _code_sources(notebook) != _code_sources(nbformat.read(committed, as_version=4)):
             warn(f"{executed} was executed from an older {CASES_DIR}/{committed.name}; rerun the case")
-        shutil.copy2(executed, committed)
+        hide_injected_parameters(notebook)
+        nbformat.write(notebook, committed)
     staged = {path.name for path in case_notebooks(stage)}
     for extra in sorted(executed_dir.glob("*.ipynb")):
         if extra.name not in staged:
@@ -130,124 +140,27 @@ def copy_mathjax(mathjax_root: Path, stage: Path) -> None:
             shutil.copy2(src, dest / part)
 
 
-def _flatten(metrics: dict, prefix: str = "") -> dict[str, object]:
-    """Nested metric dicts as dotted keys: ``{"a": {"b": 1}}`` -> ``{"a.b": 1}``."""
-    flat: dict[str, object] = {}
-    for key, value in metrics.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            flat.update(_flatten(value, f"{name}."))
-        else:
-            flat[name] = value
-    return flat
-
-
-def _cell(value: object) -> str:
-    """A results-table cell: floats to 4 significant digits, lists by length, pipes escaped."""
-    if isinstance(value, float):
-        text = f"{value:.4g}"
-    elif isinstance(value, list):
-        text = f"({len(value)} values)"
-    else:
-        text = str(value)
-    return text.replace("|", r"\|")
-
-
-def _demote_headings(markdown: str, top_level: int) -> str:
-    """Shift ATX headings so the highest one sits at ``top_level`` (keeps one title per page)."""
-    levels = [len(m.group(1)) for m in re.finditer(r"^(#{1,6})\s", markdown, re.M)]
-    if not levels:
-        return markdown
-    shift = max(0, top_level - min(levels))
-    return re.sub(r"^(#{1,6})(?=\s)", lambda m: "#" * min(6, len(m.group(1)) + shift), markdown, flags=re.M)
-
-
-def case_table(slug: str, record: dict, has_page: bool) -> str:
-    """One case's section of the results page: a link to the case and a table of its run and metrics."""
-    seconds = record.get("seconds")
-    rows = {
-        "Mode": record.get("mode", "?"),
-        "Seconds": f"{seconds:.1f}" if isinstance(seconds, int | float) else "?",
-        "Device": record.get("device", "?"),
-    }
-    rows.update(_flatten(record.get("metrics") or {}))
-    lines = [f"## {slug}", ""]
-    if has_page:
-        lines += [f"Case: {{doc}}`{CASES_DIR}/{slug}`", ""]
-    lines += ["| Field | Value |", "| --- | --- |"]
-    lines += [f"| {_cell(name)} | {_cell(value)} |" for name, value in rows.items()]
-    return "\n".join(lines) + "\n"
-
-
-def results_markdown(
-    results: dict | None, runtimes: str | None, case_slugs: list[str], records: dict[str, dict] | None = None
-) -> str:
-    """The results page: the benchmark table (this build's timings and the committed ``records``, by name),
-    one table per case from ``results.json``, then the runner's runtime table."""
-    parts = [
-        "# Results\n",
-        "Metrics and wall times recorded by `python -m dlclinic.run` for the notebooks shown in this book.\n",
-    ]
-    cases = (results or {}).get("cases", {})
-    if results is None:
-        parts.append(
-            ":::{note}\nNo results yet: `build/results.json` was not found. Run `python -m dlclinic.run` "
-            "(or `make book`) to execute the cases and record their metrics.\n:::\n"
-        )
-    rows = benchmark_rows(results, records)
-    if rows:
-        parts.append(
-            f"## At a glance\n\nBudgets per case: quick mode {BUDGETS['quick']:.0f} s on 2 CPU cores, full mode "
-            f"{BUDGETS['full']:.0f} s on one GPU (a full run on a CPU is shown unchecked); a row taken from a record "
-            "committed in `benchmarks/` shows that record's name and date. Headline ratios above 1 and gaps above 0 "
-            "mean the fix wins; `python -m dlclinic.benchmark` prints the same table.\n\n"
-            + benchmark_table(rows, separator="<br>")
-            + "\n"
-        )
-    for slug in sorted(cases):
-        parts.append(case_table(slug, cases[slug], slug in case_slugs))
-    not_run = [slug for slug in case_slugs if slug not in cases]
-    if results is not None and not_run:
-        parts.append("Cases without results in this run: " + ", ".join(f"`{s}`" for s in not_run) + ".\n")
-    if runtimes is None:
-        parts.append("## Runtimes\n\nNo runtime table: `build/runtimes.md` was not found.\n")
-    elif re.search(r"^#{1,6}\s", runtimes, re.M):
-        parts.append(_demote_headings(runtimes.strip(), top_level=2) + "\n")
-    else:
-        parts.append("## Runtimes\n\n" + runtimes.strip() + "\n")
-    return "\n".join(parts)
-
-
-def write_results_page(build_dir: Path, stage: Path, records_dir: Path) -> None:
-    """Write ``results.md`` into the staged book from ``build/results.json``, ``build/runtimes.md`` and the
-    benchmark records in ``records_dir``."""
-    results_path, runtimes_path = build_dir / "results.json", build_dir / "runtimes.md"
-    results = None
-    if results_path.is_file():
-        try:
-            results = json.loads(results_path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as error:
-            raise BookError(f"{results_path} is not valid JSON: {error}") from None
-        if not isinstance(results, dict) or not isinstance(results.get("cases", {}), dict):
-            raise BookError(f'{results_path} must hold {{"cases": {{slug: {{...}}}}}}; got {str(results)[:80]}')
-    else:
-        warn(f"{results_path} not found; the results page says so")
-    runtimes = runtimes_path.read_text(encoding="utf-8") if runtimes_path.is_file() else None
+def write_results_page(build_dir: Path, stage: Path, full_dir: Path) -> None:
+    """Write the results page (``dlclinic.build.report``) into the staged book from ``build/results.json`` and
+    the committed full runs in ``full_dir``."""
+    results_path = build_dir / "results.json"
+    if not results_path.is_file():
+        warn(f"{results_path} not found; the results page shows the committed full runs only")
     slugs = [path.stem for path in case_notebooks(stage)]
     try:
-        page = results_markdown(results, runtimes, slugs, load_records(records_dir))
-    except ValueError as error:  # malformed timings in results.json or in a record
+        page = results_markdown(load_results(results_path), load_full_records(full_dir), slugs, stage)
+    except RecordError as error:
         raise BookError(str(error)) from None
     (stage / RESULTS_PAGE).write_text(page, encoding="utf-8")
 
 
-def stage_book(source: Path, build_dir: Path, mathjax_root: Path, records_dir: Path) -> tuple[Path, list[str]]:
+def stage_book(source: Path, build_dir: Path, mathjax_root: Path, full_dir: Path) -> tuple[Path, list[str]]:
     """Stage the book into ``build_dir/book``; return the staged folder and the cases left unexecuted."""
     stage = build_dir / "book"
     copy_source(source, stage)
     missing = use_executed_notebooks(stage, build_dir / "executed")
     copy_mathjax(mathjax_root, stage)
-    write_results_page(build_dir, stage, records_dir)
+    write_results_page(build_dir, stage, full_dir)
     return stage, missing
 
 
@@ -285,10 +198,10 @@ def remote_assets(html_dir: Path) -> list[str]:
 
 
 def build_book(
-    source: Path, build_dir: Path, out: Path, mathjax_root: Path, records_dir: Path, allow_warnings: bool
+    source: Path, build_dir: Path, out: Path, mathjax_root: Path, full_dir: Path, allow_warnings: bool
 ) -> Path:
     """Stage and build the book, then check that the site loads nothing from the network."""
-    stage, missing = stage_book(source, build_dir, mathjax_root, records_dir)
+    stage, missing = stage_book(source, build_dir, mathjax_root, full_dir)
     strict = not allow_warnings and not missing
     if missing and not allow_warnings:
         warn("building without -W because some cases are unexecuted (their glue values are missing)")
@@ -301,21 +214,21 @@ def build_book(
 
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point; returns the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m dlclinic.book", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m dlclinic.build.book", description=__doc__.splitlines()[0])
     parser.add_argument("--source", type=Path, default=Path("book"), help="book source folder (book)")
     parser.add_argument("--build-dir", type=Path, default=Path("build"), help="runner output and stage (build)")
     parser.add_argument("--out", type=Path, default=Path("book/_build"), help="_build folder (book/_build)")
     parser.add_argument("--mathjax", type=Path, default=Path("node_modules/mathjax"), help="npm mathjax package")
-    parser.add_argument("--records", type=Path, default=Path("benchmarks"), help="benchmark records (benchmarks)")
+    parser.add_argument("--full-records", type=Path, default=FULL_RECORDS, help="committed full runs")
     parser.add_argument("--allow-warnings", action="store_true", help="do not treat Sphinx warnings as errors")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     try:
-        html = build_book(args.source, args.build_dir, args.out, args.mathjax, args.records, args.allow_warnings)
+        html = build_book(args.source, args.build_dir, args.out, args.mathjax, args.full_records, args.allow_warnings)
     except BookError as error:
-        print(f"dlclinic.book: error: {error}", file=sys.stderr)
+        print(f"dlclinic.build.book: error: {error}", file=sys.stderr)
         return 1
-    print(f"dlclinic.book: built {html / 'index.html'} in {time.perf_counter() - start:.1f} s")
+    print(f"dlclinic.build.book: built {html / 'index.html'} in {time.perf_counter() - start:.1f} s")
     return 0
 
 
