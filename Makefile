@@ -11,34 +11,37 @@ export PYTHONUNBUFFERED := 1
 
 VENV := .venv
 PY := $(VENV)/bin/python
-# pip extras to install; a GPU machine adds CUDA with `make full EXTRAS=book,test,gpu`.
-EXTRAS ?= book,test
+# pip extras to install (versions pinned by constraints.txt); a GPU machine adds CUDA with
+# `make full EXTRAS=course,book,test,gpu`.
+EXTRAS ?= course,book,test
 # pytest-xdist workers for `make test` (tests/conftest.py says how the work is shared between them).
 TEST_WORKERS ?= 2
-# `make benchmark RECORD=benchmarks/NAME.json [NOTE="machine, commit"]` also records the build's timings there.
-RECORD ?=
-NOTE ?=
+# `make full CASE=03-batchnorm-regression` runs and records one case.
+CASE ?=
 comma := ,
 STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 NODE_STAMP := node_modules/.installed
-# The first of python3.11, python3 that is Python 3.11 (looked up only when .venv has to be created).
-PYTHON311 = $(shell for p in python3.11 python3; do \
-	$$p -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null && { command -v $$p; break; }; done)
+# The newest supported Python found (3.13, 3.12, then 3.11; looked up only when .venv has to be created);
+# `make test PYTHON=python3.11` chooses one.
+SUPPORTED := 3.13 3.12 3.11
+PYTHON ?= $(shell for v in $(SUPPORTED); do for p in python$$v python3; do \
+	$$p -c "import sys; sys.exit(sys.version_info[:2] != tuple(map(int, '$$v'.split('.'))))" 2>/dev/null \
+	&& { command -v $$p; exit; }; done; done)
 
-.PHONY: help setup book full test class release benchmark lint clean
+.PHONY: help setup book full test class release benchmark constraints lint clean
 
 help:  ## list the targets
 	@awk -F ':.*## ' '/^[a-z]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-setup: $(STAMP) $(NODE_STAMP)  ## create .venv with the [book,test] extras and vendor MathJax with npm ci
+setup: $(STAMP) $(NODE_STAMP)  ## create .venv (newest of Python 3.13/3.12/3.11) with the pinned stack; vendor MathJax
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	@if [ ! -x $(PY) ]; then \
-		test -n "$(PYTHON311)" || { echo "setup: Python 3.11 not found (tried python3.11, python3)" >&2; exit 1; }; \
-		echo "$(PYTHON311) -m venv $(VENV)"; $(PYTHON311) -m venv $(VENV); \
+		test -n "$(PYTHON)" || { echo "setup: no Python $(SUPPORTED) found (tried python3.X and python3)" >&2; exit 1; }; \
+		echo "$(PYTHON) -m venv $(VENV)"; $(PYTHON) -m venv $(VENV); \
 	fi
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[$(EXTRAS)]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[$(EXTRAS)]"
 	$(PY) -m pip check
 	@touch $@
 
@@ -46,13 +49,13 @@ $(NODE_STAMP): package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-book: $(STAMP) $(NODE_STAMP)  ## execute the cases (quick; FULL=1 for full) and build the HTML into book/_build/html
-	$(PY) -m dlclinic.build.run $(if $(filter 1,$(FULL)),--full)
+book: $(STAMP) $(NODE_STAMP)  ## execute the cases (quick) and build the HTML into book/_build/html
+	$(PY) -m dlclinic.build.run
 	$(PY) -m dlclinic.build.book
 	$(PY) -m dlclinic.build.site_check --optional
 
-full: $(STAMP)  ## execute every case with its full budget (GPU runner) into build/
-	$(PY) -m dlclinic.build.run --full
+full: $(STAMP)  ## execute every case (or CASE=NN-name) with its full budget; record it in benchmarks/full/
+	$(PY) -m dlclinic.build.run --full --record-full $(CASE)
 
 test: $(STAMP) $(NODE_STAMP)  ## the whole test suite: unit, notebooks (slow), grading and scripted classes, book
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15
@@ -68,8 +71,12 @@ release: $(STAMP)  ## regenerate exercises/<slug>/ from solutions/<slug>/ with n
 		echo "$(PY) -m dlclinic.grading release $$slug"; $(PY) -m dlclinic.grading release "$$slug"; \
 	done
 
-benchmark: $(STAMP)  ## quick and full time per case against the budgets (180 s, 600 s on a GPU), peak memory, ratios
-	$(PY) -m dlclinic.build.benchmark $(if $(RECORD),--record "$(RECORD)") $(if $(NOTE),--note "$(NOTE)")
+benchmark: $(STAMP)  ## quick and full seconds per case against the budgets (180 s; 45 min on 2 CPU cores)
+	$(PY) -m dlclinic.build.benchmark
+
+constraints: $(STAMP)  ## rewrite constraints.txt from .venv after a deliberate upgrade
+	{ sed -n '1,2p' constraints.txt; $(PY) -m pip freeze --exclude-editable | grep -v '^dlclinic'; } > constraints.new
+	mv constraints.new constraints.txt
 
 lint: $(STAMP)  ## ruff on the package and the tests
 	$(PY) -m ruff check utils tests

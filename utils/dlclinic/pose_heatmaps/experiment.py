@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from dlclinic.backend import keras
-from dlclinic.pose_heatmaps.figures import Poses
+from dlclinic.pose_heatmaps.data import Poses
 from dlclinic.pose_heatmaps.heatmaps import batch_maps, decode_keypoints, soft_argmax
 from dlclinic.pose_heatmaps.losses import spatial_softmax_crossentropy
 from dlclinic.pose_heatmaps.metrics import HeatmapPCK, mean_error_px, pck
@@ -59,7 +59,7 @@ def targets_for(variant: Variant, poses: Poses) -> np.ndarray:
 
 
 @dataclass
-class VariantRun:
+class Run:
     """One trained variant: its model, the decoded test keypoints, a few test maps and per-epoch training logs."""
 
     name: str
@@ -77,7 +77,7 @@ class VariantRun:
 
 def train_variant(
     name: str, train: Poses, test: Poses, epochs: int, seed: int, batch_size: int = 16, keep_maps: int = 8
-) -> VariantRun:
+) -> Run:
     """Build, compile, train and evaluate one of :data:`VARIANTS` from the same seed as the others.
 
     The reporter's compile call asks for ``"accuracy"``; every variant also logs binary accuracy (for the
@@ -98,10 +98,10 @@ def train_variant(
         callbacks=[EpochBar(epochs, name)],
     )
     maps = predict_maps(model, test.images)
-    return VariantRun(name, model, decode_keypoints(maps), maps[:keep_maps], dict(history.history))
+    return Run(name, model, decode_keypoints(maps), maps[:keep_maps], dict(history.history))
 
 
-def soft_argmax_readout(run: VariantRun, test: Poses) -> np.ndarray:
+def soft_argmax_readout(run: Run, test: Poses) -> np.ndarray:
     """(n, K, 2) keypoints read from a variant's logit maps by soft-argmax (sub-pixel) instead of argmax."""
     return np.asarray(soft_argmax(predict_maps(run.model, test.images)))
 
