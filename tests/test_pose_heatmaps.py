@@ -5,11 +5,11 @@ import pytest
 
 from dlclinic.metrics_json import read_metrics
 from dlclinic.pose_heatmaps.baselines import MeanPoseBaseline
-from dlclinic.pose_heatmaps.diagnosis import accuracy_resolution_source, all_zero_scores
 from dlclinic.pose_heatmaps.data import JOINTS, PARENTS, make_poses
+from dlclinic.pose_heatmaps.diagnosis import accuracy_resolution_source, all_zero_scores
 from dlclinic.pose_heatmaps.heatmaps import batch_maps, decode_keypoints, disc_maps, gaussian_heatmaps, soft_argmax
-from dlclinic.pose_heatmaps.related import dice_score, head_masks
 from dlclinic.pose_heatmaps.metrics import mean_error_px, pck, pck_per_keypoint
+from dlclinic.pose_heatmaps.related import dice_score, head_masks
 
 
 class TestFigures:

@@ -1,7 +1,8 @@
 """Peak memory while a case runs: host RSS of the runner's child processes and, with ``nvidia-smi``, GPU memory.
 
 ``track_peak_memory()`` samples in a background thread about once a second: the summed resident set size of
-every process the runner started (papermill's Jupyter kernel and anything it spawns), and the GPU memory in
+every process the runner started while tracking (papermill's Jupyter kernel and anything it spawns; processes
+that were already running, such as a kernel another run left shutting down, do not count), and the GPU memory in
 use on all GPUs minus what was in use when tracking began. Sampling is best effort: an error in one sample
 skips that sample and never reaches the run.
 """
@@ -44,10 +45,13 @@ def gpu_memory_used_mib() -> float | None:
         return None
 
 
-def children_rss_mib(process: psutil.Process) -> float | None:
-    """The summed RSS of ``process``'s descendants in MiB; ``None`` when it has none (or none could be read)."""
+def children_rss_mib(process: psutil.Process, exclude: frozenset[int] = frozenset()) -> float | None:
+    """The summed RSS of ``process``'s descendants but those in ``exclude`` (pids), in MiB; ``None`` when there
+    are none (or none could be read)."""
     total, seen = 0, False
     for child in process.children(recursive=True):
+        if child.pid in exclude:
+            continue
         with contextlib.suppress(psutil.Error):  # a child can exit (or hide) between listing and reading
             total += child.memory_info().rss
             seen = True
@@ -66,6 +70,7 @@ def track_peak_memory(interval_s: float = 1.0) -> Iterator[Peaks]:
         raise ValueError(f"interval_s must be a positive number of seconds; got {interval_s!r}")
     peaks = Peaks()
     runner = psutil.Process()
+    before = frozenset(child.pid for child in runner.children(recursive=True))
     gpu_baseline = None
     with contextlib.suppress(Exception):  # measuring must never fail the run it measures
         gpu_baseline = gpu_memory_used_mib()
@@ -73,7 +78,7 @@ def track_peak_memory(interval_s: float = 1.0) -> Iterator[Peaks]:
         peaks.gpu_mib = 0.0
 
     def sample() -> None:
-        host = children_rss_mib(runner)
+        host = children_rss_mib(runner, before)
         if host is not None:
             peaks.host_mib = max(peaks.host_mib or 0.0, host)
         if gpu_baseline is not None:

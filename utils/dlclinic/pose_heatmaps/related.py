@@ -6,8 +6,8 @@ import numpy as np
 
 from dlclinic.backend import keras
 from dlclinic.checks import as_float_array
-from dlclinic.pose_heatmaps.experiment import predict_maps
 from dlclinic.pose_heatmaps.data import JOINTS, Poses
+from dlclinic.pose_heatmaps.experiment import predict_maps
 from dlclinic.pose_heatmaps.heatmaps import batch_maps
 from dlclinic.pose_heatmaps.models import build_pose_net
 from dlclinic.seeding import seed_everything
