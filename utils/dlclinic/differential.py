@@ -17,6 +17,7 @@ import numpy as np
 from IPython.display import Markdown
 
 from dlclinic.compare import TIE, compare
+from dlclinic.tables import markdown_rows
 
 
 @dataclass(frozen=True)
@@ -67,14 +68,11 @@ def differential_table(
 ) -> Markdown:
     """The table: the reference row first, then each change with its value, learning rate and verdict."""
     better = "lower is better" if lower_is_better else "higher is better"
-    lines = [
-        f"| change | {metric} ({better}) | learning rate | verdict vs {reference.change} |",
-        "|---|---:|---:|---|",
+    header = ["change", f"{metric} ({better})", "learning rate", f"verdict vs {reference.change}"]
+    body = [
+        [row.change, _number(row.value, row.spread, row.seeds, digits),
+         "—" if row.learning_rate is None else f"{row.learning_rate:g}",
+         "reference" if row is reference else verdict(row, reference, lower_is_better, tie)]
+        for row in (reference, *rows)
     ]
-    for row in (reference, *rows):
-        rate = "—" if row.learning_rate is None else f"{row.learning_rate:g}"
-        judged = "reference" if row is reference else verdict(row, reference, lower_is_better, tie)
-        lines.append(
-            f"| {row.change} | {_number(row.value, row.spread, row.seeds, digits)} | {rate} | {judged} |"
-        )
-    return Markdown("\n".join(lines))
+    return Markdown(markdown_rows(header, body, align="lrrl"))

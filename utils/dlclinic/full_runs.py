@@ -15,6 +15,8 @@ from pathlib import Path
 
 from IPython.display import Markdown
 
+from dlclinic.tables import markdown_rows
+
 FULL_DIR = Path("benchmarks", "full")
 RUN_KEYS = ("date", "device", "commit", "seconds", "peak_host_mib")
 NO_RECORD = "no full run recorded yet"
@@ -69,12 +71,7 @@ def modes_table(
     this_run: Mapping, mode: str, full: Mapping | None, rows: Sequence[tuple[str, str]], digits: int = 3
 ) -> Markdown:
     """Rows ``(label, dotted metric key)``: this build's value (in ``mode``) beside the committed full run's."""
-    lines = [
-        f"| | this build ({mode}) | committed full run |",
-        "|---|---:|---:|",
-    ]
-    for label, key in rows:
-        full_value = None if full is None else metric(full, key)
-        lines.append(f"| {label} | {_cell(metric(this_run, key), digits)} | {_cell(full_value, digits)} |")
-    lines += ["", f"Committed full run: {describe_run(full)}."]
-    return Markdown("\n".join(lines))
+    body = [[label, _cell(metric(this_run, key), digits), _cell(None if full is None else metric(full, key), digits)]
+            for label, key in rows]
+    table = markdown_rows(["", f"this build ({mode})", "committed full run"], body, align="lrr")
+    return Markdown(f"{table}\n\nCommitted full run: {describe_run(full)}.")
