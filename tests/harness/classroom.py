@@ -10,10 +10,9 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
+from harness import cells
+from harness.mutants import solved_submission
 from nbformat import NotebookNode
-
-from dlclinic.grading import cells
-from dlclinic.grading.mutants import solved_submission
 
 LOOP = "while True:  # the student's loop never ends; nbgrader's cell timeout stops it\n    pass"
 
