@@ -52,7 +52,11 @@ WRONG_SHAPE = {
     "05-siamese-speakers": "equal_error_rate",
 }
 # Seconds the looper's endless cell runs before nbgrader interrupts it (every other cell has the course's timeout).
-LOOP_TIMEOUT = 3
+LOOP_TIMEOUT = 5
+# Seconds nbgrader waits for a kernel's last outputs once a cell has replied (nbclient's default: 4). After the
+# interrupt that stops the looper, a kernel on a loaded 2-core machine took longer, and nbgrader then dropped
+# the looper's whole submission ("Removing failed assignment"); the class's runs allow for that.
+IOPUB_TIMEOUT = 30
 
 
 class GradedCourse:
@@ -96,7 +100,8 @@ class GradedCourse:
     @property
     def loop_config(self) -> str:
         """nbgrader configuration for the class's runs: the course's timeout, ``LOOP_TIMEOUT`` for the loop."""
-        return cell_timeouts({LOOP: LOOP_TIMEOUT}, self.course.cell_timeout)
+        config = cell_timeouts({LOOP: LOOP_TIMEOUT}, self.course.cell_timeout)
+        return config + f"c.Execute.iopub_timeout = {IOPUB_TIMEOUT}\n"
 
     # --- the solution, the release and the mutants (tests/test_grading.py) ---
 
