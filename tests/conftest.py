@@ -3,8 +3,9 @@
 ``make test`` runs the suite on two pytest-xdist workers (``-n 2 --dist loadgroup``): the quick-mode runs
 train with TensorFlow on every core while nbgrader's kernels mostly use one, so the two overlap well. Each
 assignment's grading tests (tests/test_grading.py and tests/test_class.py) share one course directory and its
-nbgrader runs (``graded_course.GradedCourse``), so they are kept on one worker (an ``xdist_group`` per
-assignment); a case's quick run is shared across workers through a lock file.
+grading runs (``graded_course.GradedCourse``, built on the test harness in ``tests/harness/``), so they are kept
+on one worker (an ``xdist_group`` per assignment); a case's quick run is shared across workers through a lock
+file.
 """
 
 from __future__ import annotations
@@ -94,13 +95,13 @@ def quick_run(tmp_path_factory):
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    """Print the autograde seconds per submission that the grading tests recorded."""
+    """Print the grading seconds per submission that the grading tests recorded."""
     factory = getattr(config, "_tmp_path_factory", None)
     if factory is None or os.environ.get("PYTEST_XDIST_WORKER"):
         return
     records = sorted(factory.getbasetemp().rglob("autograde-times-*.json"))
     if records:
-        terminalreporter.section("autograde seconds per submission")
+        terminalreporter.section("grading seconds per submission")
         for record in records:
             slug = record.stem.removeprefix("autograde-times-")
             for step, seconds in json.loads(record.read_text()).items():

@@ -1,45 +1,47 @@
 """One throw-away nbgrader course per assignment, shared by tests/test_grading.py and tests/test_class.py.
 
-Every autograde of an assignment happens once per session, on one xdist worker (``conftest.py`` puts an
-assignment's grading tests in one group), in one course whose gradebook holds everyone:
+Every grading of an assignment happens once per session, on one xdist worker (``conftest.py`` puts an
+assignment's grading tests in one group), in one course whose gradebook holds the scripted class:
 
-1. ``perfect``, the solution, training included (the course's own cell timeout);
-2. ``blank``, the untouched release, and every mutant in ``tests/mutants/<slug>/`` (``mutant-<name>``);
-3. the rest of the scripted class (``dlclinic.grading.classroom``), with a short cell timeout so the looper
-   ends; the copier is first refused as it is, then graded after ``dedupe``;
+1. ``perfect``, the solution, training included, autograded by nbgrader with the course's cell timeout;
+2. every mutant in ``tests/mutants/<slug>/``, run by ``harness.inprocess`` in one Python process (TensorFlow
+   imported once, nbgrader's own scoring of each test cell): whether a test catches a mistake does not depend
+   on nbgrader, and ``tests/test_grading_lib.py`` shows that the runner agrees with nbgrader on the toy;
+3. the rest of the scripted class (``harness.classroom``), ``blank`` (the untouched release) included, in one
+   nbgrader run; the looping cell alone gets ``LOOP_TIMEOUT`` seconds, so nbgrader stops it as it would at the
+   course's timeout, only sooner; the copier is first refused as it is, then graded after ``dedupe``;
 4. ``export`` and ``generate_feedback`` for the class, then the whole class autograded and exported again.
 
-The solution and the release are thus graded once for both test modules, and the class costs one extra
-nbgrader run per pass rather than a course of its own.
+The second pass proves that regrading reproduces the gradebook without training ``perfect`` again: nbgrader
+regrades ``perfect`` from the outputs its first autograde produced (``REGRADE_FROM_OUTPUTS``: its sanitising,
+cell overwriting, scoring and saving, without ``ClearOutput`` and ``Execute``), while the other students, who
+run in seconds, are executed again. Training determinism is not what that test is about; the solution's run
+proves the training task passes within the course's timeout.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import nbformat
+from harness.autograde import REGRADE_FROM_OUTPUTS, autograde, autograded_path, cell_timeouts, with_outputs_of
+from harness.cells import tests_of
+from harness.classroom import LOOP, Student, class_roster
+from harness.course import Course, make_course
+from harness.inprocess import run_mutants
+from harness.mutants import Mutant, load_mutant, mutant_files, mutant_submission, solved_submission
+from harness.scores import Scores
+from harness.workflow import export_grades, generate_feedback, import_roster
 from nbformat import NotebookNode
 
-from dlclinic.grading import (
-    Course,
-    Mutant,
-    NbgraderError,
-    Scores,
-    autograde,
-    load_mutant,
-    make_course,
-    mutant_files,
-    mutant_submission,
-    solved_submission,
-)
-from dlclinic.grading.autograde import autograded_path
-from dlclinic.grading.classroom import Student, class_roster
-from dlclinic.grading.workflow import dedupe_grade_ids, export_grades, generate_feedback, import_roster
+from dlclinic.grading import NbgraderError, dedupe_grade_ids
 
 # The graded function, returning an array or a number, that the wrong_shape student answers with one axis too many.
 WRONG_SHAPE = {
@@ -49,13 +51,16 @@ WRONG_SHAPE = {
     "04-bnn-uncertainty": "predictive_moments",
     "05-siamese-speakers": "equal_error_rate",
 }
-# Seconds per cell for the class but `perfect` (whose training takes longer): several times the slowest of
-# their cells (TensorFlow's first import, under the load of a second pytest worker), and what the looper costs.
-CLASS_TIMEOUT = 20
+# Seconds the looper's endless cell runs before nbgrader interrupts it (every other cell has the course's timeout).
+LOOP_TIMEOUT = 5
+# Seconds nbgrader waits for a kernel's last outputs once a cell has replied (nbclient's default: 4). After the
+# interrupt that stops the looper, a kernel on a loaded 2-core machine took longer, and nbgrader then dropped
+# the looper's whole submission ("Removing failed assignment"); the class's runs allow for that.
+IOPUB_TIMEOUT = 30
 
 
 class GradedCourse:
-    """One assignment's course and its autograde runs, each made once, on first use."""
+    """One assignment's course and its grading runs, each made once, on first use."""
 
     def __init__(self, repo_root: Path, slug: str, workdir: Path, mutants_dir: Path) -> None:
         self.repo_root, self.slug, self.workdir, self.mutants_dir = repo_root, slug, workdir, mutants_dir
@@ -74,9 +79,9 @@ class GradedCourse:
             raise value
         return value
 
-    def _timed(self, label: str, submissions: dict[str, NotebookNode], timeout: int | None = None) -> dict[str, Scores]:
+    def _timed(self, label: str, submissions: dict[str, NotebookNode], config: str = "") -> dict[str, Scores]:
         start = time.perf_counter()
-        scores = autograde(self.course, submissions, timeout=timeout)
+        scores = autograde(self.course, submissions, config=config)
         self.seconds[label] = (time.perf_counter() - start) / max(len(submissions), 1)
         return scores
 
@@ -91,6 +96,12 @@ class GradedCourse:
     @property
     def release(self) -> NotebookNode:
         return self._once("release", self.course.release_notebook)
+
+    @property
+    def loop_config(self) -> str:
+        """nbgrader configuration for the class's runs: the course's timeout, ``LOOP_TIMEOUT`` for the loop."""
+        config = cell_timeouts({LOOP: LOOP_TIMEOUT}, self.course.cell_timeout)
+        return config + f"c.Execute.iopub_timeout = {IOPUB_TIMEOUT}\n"
 
     # --- the solution, the release and the mutants (tests/test_grading.py) ---
 
@@ -115,19 +126,30 @@ class GradedCourse:
 
         return self._once(f"mutant:{path}", build)
 
-    def _batch(self) -> dict[str, Scores]:
-        """The untouched release and every well-formed mutant, autograded in one nbgrader run."""
-        submissions = {"blank": copy.deepcopy(self.release)}  # the class's `blank`
+    def _run_mutants(self) -> dict[str, Scores]:
+        """Every well-formed mutant whose answer has tests, run in one process (``harness.inprocess``)."""
+        runs = {}
         for path in mutant_files(self.mutants_dir / self.slug):
             try:
                 mutant, submission = self.mutant(path)
             except Exception:  # noqa: BLE001 - reported by that mutant's own test
                 continue
-            submissions[f"mutant-{mutant.name}"] = submission
-        return self._timed("autograde, per blank or mutant submission", submissions)
+            if tests_of(self.source)[mutant.replaces]:
+                runs[mutant.name] = (submission, tests_of(self.source)[mutant.replaces])
+        workdir = Path(tempfile.mkdtemp(prefix="mutants-", dir=self.workdir))
+        shutil.copytree(self.course.release_dir, workdir, dirs_exist_ok=True)  # the kernel's folder, as nbgrader's
+        start = time.perf_counter()
+        results = run_mutants(self.source, runs, workdir, self.course.cell_timeout)
+        self.seconds["mutants in one process, per mutant"] = (time.perf_counter() - start) / max(len(runs), 1)
+        return {name: scores for name, (scores, _seconds) in results.items()}
 
-    def batch_scores(self, student: str) -> Scores:
-        return self._once("batch", self._batch)[student]
+    def mutant_scores(self, name: str) -> Scores:
+        """The test cells the mutant ``name`` ran and their scores."""
+        return self._once("mutants", self._run_mutants)[name]
+
+    def blank_scores(self) -> Scores:
+        """The untouched release's scores, autograded with the class's first pass."""
+        return self._once("class-first", self._grade_class)["blank"]
 
     # --- the scripted class (tests/test_class.py) ---
 
@@ -148,7 +170,7 @@ class GradedCourse:
 
         def submit() -> str:
             try:
-                autograde(self.course, {"copier": self.students["copier"].notebook}, timeout=CLASS_TIMEOUT)
+                autograde(self.course, {"copier": self.students["copier"].notebook}, config=self.loop_config)
             except NbgraderError as error:
                 return str(error)
             return ""
@@ -165,9 +187,20 @@ class GradedCourse:
         return notebook, dedupe_grade_ids(notebook)  # what the instructor runs, then regrades
 
     def _rest_of_class(self) -> dict[str, NotebookNode]:
-        rest = {sid: s.notebook for sid, s in self.students.items() if sid not in ("perfect", "blank")}
+        """Every student but ``perfect``, the copier's notebook as ``dedupe`` repaired it."""
+        rest = {sid: s.notebook for sid, s in self.students.items() if sid != "perfect"}
         rest["copier"] = self._once("deduped", self._dedupe_copier)[0]
         return rest
+
+    def _grade_class(self) -> dict[str, Scores]:
+        """The first pass over the class: ``perfect`` is the solution's autograde, the rest one nbgrader run."""
+        self.solution_scores, self.refusal  # noqa: B018 - graded once, shared
+        graded_as = {"perfect": self.solution, "blank": self.release}
+        differ = [sid for sid, notebook in graded_as.items() if self.students[sid].notebook != notebook]
+        if differ:
+            raise AssertionError(f"the roster's {differ} differ from the notebooks graded as them")
+        label = "autograde, per other class submission (blank included)"
+        return self._timed(label, self._rest_of_class(), config=self.loop_config)
 
     def _export(self, name: str) -> dict[str, tuple[float, float]]:
         grades = export_grades(self.course, self.workdir / f"grades-{name}.csv")
@@ -178,19 +211,14 @@ class GradedCourse:
         """The class's exported ``(score, max_score)`` per student after its first autograde."""
 
         def grade() -> dict[str, tuple[float, float]]:
-            self.solution_scores, self.batch_scores("blank"), self.refusal  # noqa: B018 - graded once, shared
-            graded_as = {"perfect": self.solution, "blank": self.release}
-            differ = [sid for sid, notebook in graded_as.items() if self.students[sid].notebook != notebook]
-            if differ:
-                raise AssertionError(f"the roster's {differ} differ from the notebooks graded as them")
-            self._timed("autograde, per other class submission", self._rest_of_class(), timeout=CLASS_TIMEOUT)
+            self._once("class-first", self._grade_class)
             return self._export("first")
 
         return self._once("first", grade)
 
     @property
     def feedback(self) -> dict[str, Path]:
-        """Each class student's feedback page (the mutants get none)."""
+        """Each class student's feedback page."""
 
         def feedback() -> dict[str, Path]:
             self.first  # noqa: B018
@@ -201,14 +229,13 @@ class GradedCourse:
 
     @property
     def second(self) -> dict[str, tuple[float, float]]:
-        """The export after the whole class is autograded again."""
+        """The export after the whole class is autograded again (``perfect`` from its first outputs)."""
 
         def grade() -> dict[str, tuple[float, float]]:
             self.feedback  # noqa: B018
-            perfect = {"perfect": self.students["perfect"].notebook}
-            self._timed("second autograde, per perfect submission", perfect)
-            rest = {"blank": self.students["blank"].notebook, **self._rest_of_class()}
-            self._timed("second autograde, per other class submission", rest, timeout=CLASS_TIMEOUT)
+            perfect = with_outputs_of(self.students["perfect"].notebook, self.autograded("perfect"))
+            self._timed("second autograde, perfect from its outputs", {"perfect": perfect}, REGRADE_FROM_OUTPUTS)
+            self._timed("second autograde, per other class submission", self._rest_of_class(), self.loop_config)
             return self._export("second")
 
         return self._once("second", grade)
@@ -217,5 +244,5 @@ class GradedCourse:
         return nbformat.read(autograded_path(self.course, student), as_version=4)
 
     def write_times(self, path: Path) -> None:
-        """Save the autograde seconds per submission, for the end-of-session summary."""
+        """Save the grading seconds per submission, for the end-of-session summary."""
         path.write_text(json.dumps(self.seconds))

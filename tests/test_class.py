@@ -3,7 +3,7 @@
 Per assignment, in the course that tests/test_grading.py also grades (``tests/graded_course.py``):
 ``db student import`` of the roster, ``generate_assignment``, the submissions placed where ``collect`` puts
 them, ``autograde``, ``generate_feedback`` and ``export``; then the whole class is autograded and exported
-again. The students (``dlclinic.grading.classroom``) have known grades: perfect, blank, partial, one who
+again. The students (``harness.classroom``) have known grades: perfect, blank, partial, one who
 edited a locked test to ``assert True``, one who pasted a second copy of a graded cell, one whose answer loops
 forever and one whose answer has the wrong shape. ``DLCLINIC_CLASS=slug,...`` grades only those classes.
 """
@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 from graded_course import WRONG_SHAPE
+from harness.cells import grade_id
+from harness.classroom import LOOP
 
-from dlclinic.grading.cells import grade_id
-from dlclinic.grading.classroom import LOOP
 from dlclinic.grading.course import assignment_slugs
 
 pytestmark = pytest.mark.grading
@@ -87,7 +87,7 @@ def test_a_copied_graded_cell_is_refused_then_graded_once_after_dedupe(graded_co
     graded_class = graded_course(slug)
     assert "exists multiple times" in graded_class.refusal, (
         "nbgrader 0.9 used to refuse a submission with a repeated grade id (jupyter/nbgrader#1083); if it now "
-        "grades it, update dlclinic.grading.workflow.dedupe_grade_ids and the instructor page"
+        "grades it, update dlclinic.grading.dedupe.dedupe_grade_ids and the instructor page"
     )
     assert graded_class.repeated, "dedupe_grade_ids found no repeated grade id in the copier's notebook"
 

@@ -5,9 +5,10 @@ release gets none; every mutant in ``tests/mutants/<slug>/`` loses points on the
 replaces; every graded answer has a mutant; the naming conventions hold; written answers are hand-graded.
 
 Point ``DLCLINIC_REPO_ROOT`` at another tree laid out like this repository to grade that instead (the
-toy assignment of ``dlclinic.grading.toy`` is one). The nbgrader runs happen once per session in the
-assignment's ``graded_course`` (``tests/graded_course.py``), which tests/test_class.py shares: the solution
-(it trains the model) in one run, the release and all mutants together in another.
+toy fixture ``tests/fixtures/toy/`` is one, once its release is generated). The grading runs happen once per
+session in the assignment's ``graded_course`` (``tests/graded_course.py``), which tests/test_class.py shares:
+the solution (it trains the model) in one nbgrader run, the release with the scripted class, and all mutants
+in one Python process (``harness.inprocess``).
 """
 
 from __future__ import annotations
@@ -20,16 +21,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from harness import cells
+from harness.cells import tests_of
+from harness.mutants import load_mutant, mutant_files
+from harness.release_diff import diff_release_dirs
+from harness.workflow import validate
 
-from dlclinic.grading import (
-    cells,
-    diff_release_dirs,
-    load_mutant,
-    mutant_files,
-    tests_of,
-)
 from dlclinic.grading.course import RELEASE_DIR, SOURCE_DIR, assignment_slugs
-from dlclinic.grading.workflow import validate
 
 pytestmark = pytest.mark.grading
 
@@ -107,7 +105,7 @@ def test_solution_gets_full_marks(graded_course, slug):
 
 @pytest.mark.parametrize("slug", SLUGS)
 def test_release_gets_no_marks(graded_course, slug):
-    scores = graded_course(slug).batch_scores("blank")
+    scores = graded_course(slug).blank_scores()
     scored = [gid for gid, cell in scores.autograded.items() if cell.score != 0]
     assert not scored, f"the untouched release scores points in {scored}:\n{scores.table()}"
 
@@ -133,7 +131,7 @@ def test_mutant_is_caught(graded_course, slug, path):
     mutant, _ = assignment.mutant(path)
     targeted = tests_of(assignment.source)[mutant.replaces]
     assert targeted, f"{mutant.replaces!r} has no test cells named 'test_{mutant.replaces}*'"
-    scores = assignment.batch_scores(f"mutant-{mutant.name}")
+    scores = assignment.mutant_scores(mutant.name)
     score, max_score = scores.subtotal(targeted)
     assert score < max_score, (
         f"mutant {path.name} ({mutant.mistake}) passes every test of {mutant.replaces!r}; strengthen them.\n"

@@ -1,38 +1,39 @@
-"""The grading library on small in-memory notebooks (fast), plus one end-to-end run on the toy assignment
-(marked ``grading``) showing that failures are detected: a weak mutant, stderr output, a stale release."""
+"""The grading harness (``tests/harness``) and the instructor commands (``dlclinic.grading``) on small notebooks
+(fast), plus end-to-end runs on the toy fixture (marked ``grading``): failures are detected (a weak mutant,
+stderr output, a stale release) and the in-process mutant runner scores exactly as nbgrader does."""
 
 from __future__ import annotations
 
+import ast
 import copy
+import shutil
+import tempfile
 from pathlib import Path
 
 import nbformat
 import pytest
+from harness import cells, toy
+from harness.autograde import REGRADE_FROM_OUTPUTS, autograde, cell_timeouts, with_outputs_of
+from harness.cells import owner, tests_of
+from harness.classroom import LOOP, class_roster
+from harness.course import Course, make_course
+from harness.inprocess import executed_cells, run_mutants
+from harness.mutants import (
+    Mutant,
+    MutantError,
+    load_mutant,
+    mutant_files,
+    mutant_submission,
+    parse_mutant,
+    solved_submission,
+)
+from harness.release_diff import diff_release_dirs, notebook_diff
+from harness.scores import CellScore, Scores
 from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
 from traitlets.config.loader import PyFileConfigLoader
 
-from dlclinic.grading import (
-    CellScore,
-    Course,
-    Mutant,
-    MutantError,
-    Scores,
-    autograde,
-    cells,
-    diff_release_dirs,
-    load_mutant,
-    make_course,
-    mutant_files,
-    mutant_submission,
-    notebook_diff,
-    owner,
-    parse_mutant,
-    solved_submission,
-    tests_of,
-    toy,
-)
-from dlclinic.grading.classroom import class_roster
-from dlclinic.grading.workflow import dedupe_grade_ids
+from dlclinic.grading import dedupe_grade_ids
+from dlclinic.grading.__main__ import main as grading_main
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "nbgrader_config.py"
@@ -49,7 +50,7 @@ def release_of(source: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 @pytest.fixture
 def source() -> nbformat.NotebookNode:
-    return toy.toy_notebook()
+    return nbformat.read(toy.source_path(), as_version=4)
 
 
 def test_repo_config():
@@ -197,39 +198,57 @@ def test_scores():
     assert "lost points" in table and "AssertionError" in table and "total (autograded)" in table
 
 
-@pytest.mark.grading
-def test_end_to_end_on_the_toy(tmp_path):
-    """Full marks, stderr costs the points of the test that triggers it, a weak mutant is not caught,
-    and a hand-edited release is reported."""
-    repo = toy.write_toy_repo(tmp_path / "repo", CONFIG)
-    course = make_course(repo, toy.SLUG, tmp_path / "course")
-    assert isinstance(course, Course) and course.course_id == "dlclinic"
-    assert diff_release_dirs(repo / "exercises" / toy.SLUG, course.release_dir) == ""
-
-    source, release = course.source_notebook(), course.release_notebook()
-    noisy = Mutant(
+# Mistakes the in-process runner and nbgrader must score alike: the toy's own mutants, one caught only by a
+# hidden test, stderr from Python (0 points in nbgrader), bytes on file descriptor 2 (which nbgrader's kernel
+# does not report: full points) and one the tests miss.
+EXTRA_MUTANTS = [
+    Mutant(
         "noisy",
         "double",
         "prints to stderr",
         "import sys\n\n\ndef double(x):\n    print('working', file=sys.stderr)\n    return 2 * x",
-    )
-    weak = Mutant(
+    ),
+    Mutant(
+        "native_noise",
+        "double",
+        "writes to file descriptor 2, as C++ logging does",
+        "import os\n\n\ndef double(x):\n    os.write(2, b'native\\n')\n    return 2 * x",
+    ),
+    Mutant("hidden_only", "double", "wrong for negative numbers", "def double(x):\n    return abs(2 * x)"),
+    Mutant(
         "weak", "tf_square", "same maths, other code", "def tf_square(x):\n    x = tf.constant(x)\n    return x * x"
-    )
-    scores = autograde(
-        course,
-        {
-            "solution": solved_submission(source, release),
-            "noisy": mutant_submission(source, release, noisy),
-            "weak": mutant_submission(source, release, weak),
-        },
-    )
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def toy_course(tmp_path_factory):
+    """The toy's course, with the solution and every mutant (fixture files and ``EXTRA_MUTANTS``) autograded by
+    nbgrader in one run; ``(repo, course, mutants, submissions, scores)``."""
+    tmp = tmp_path_factory.mktemp("toy")
+    repo = toy.write_toy_repo(tmp / "repo")
+    course = make_course(repo, toy.SLUG, tmp / "course")
+    source, release = course.source_notebook(), course.release_notebook()
+    mutants = [load_mutant(p) for p in mutant_files(repo / "tests" / "mutants" / toy.SLUG)] + EXTRA_MUTANTS
+    submissions = {"solution": solved_submission(source, release)}
+    submissions.update({m.name: mutant_submission(source, release, m) for m in mutants})
+    return repo, course, mutants, submissions, autograde(course, submissions)
+
+
+@pytest.mark.grading
+def test_end_to_end_on_the_toy(toy_course):
+    """Full marks, stderr costs the points of the test that triggers it, a weak mutant is not caught,
+    and a hand-edited release is reported."""
+    repo, course, _, _, scores = toy_course
+    assert isinstance(course, Course) and course.course_id == "dlclinic" and course.cell_timeout == 300
+    assert diff_release_dirs(repo / "exercises" / toy.SLUG, course.release_dir) == ""
     assert scores["solution"].total == (6.0, 6.0), scores["solution"].table()
     assert scores["solution"].cells["explain_double"].score is None
     assert scores["noisy"].cells["test_double"].score == 0, scores["noisy"].table()
     assert "stderr: working" in scores["noisy"].cells["test_double"].error
     assert scores["weak"].subtotal(["test_tf_square", "test_tf_square_hidden"]) == (3.0, 3.0)
     assert scores["weak"].cells["test_train_model"].score == 0  # the slow cell ran as its stub
+    assert scores["double_adds_two"].cells["test_double"].score == 0
 
     stale = repo / "exercises" / toy.SLUG / f"{toy.SLUG}.ipynb"
     edited = nbformat.read(stale, as_version=4)
@@ -238,10 +257,116 @@ def test_end_to_end_on_the_toy(tmp_path):
     assert "+    raise NotImplementedError" in diff_release_dirs(stale.parent, course.release_dir)
 
 
-def test_release_command_needs_assignments(tmp_path, capsys):
-    from dlclinic.grading.__main__ import main
+@pytest.mark.grading
+def test_the_in_process_runner_scores_mutants_as_nbgrader_does(toy_course, tmp_path):
+    _, course, mutants, submissions, scores = toy_course
+    source = course.source_notebook()
+    runs = {m.name: (submissions[m.name], tests_of(source)[m.replaces]) for m in mutants}
+    shutil.copytree(course.release_dir, tmp_path / "work")
+    ran = run_mutants(source, runs, tmp_path / "work", course.cell_timeout)
+    assert sorted(ran) == sorted(runs)
+    for mutant in mutants:
+        in_process, _seconds = ran[mutant.name]
+        targeted = tests_of(source)[mutant.replaces]
+        assert set(targeted) <= set(in_process.cells), in_process.table()
+        by_nbgrader = {gid: scores[mutant.name].cells[gid].score for gid in in_process.cells}
+        assert {gid: cell.score for gid, cell in in_process.cells.items()} == by_nbgrader, (
+            f"{mutant.name}: in process\n{in_process.table()}\nnbgrader\n{scores[mutant.name].table()}"
+        )
+    assert scores["native_noise"].cells["test_double"].score == 1  # nbgrader does not see C-level stderr
+    assert ran["hidden_only"][0].subtotal(["test_double"]) == (0.0, 1.0)
 
-    assert main(["release", "--root", str(tmp_path)]) == 1
+
+@pytest.mark.grading
+def test_the_in_process_runner_stops_a_cell_at_the_timeout(tmp_path, source):
+    release = release_of(source)
+    loop = Mutant("loop", "double", "never returns", "def double(x):\n    while True:\n        pass")
+    runs = {"loop": (mutant_submission(source, release, loop), ["test_double"])}
+    scores, seconds = run_mutants(source, runs, tmp_path, timeout=2)["loop"]
+    assert scores.cells["test_double"].score == 0 and "CellTimeout" in scores.cells["test_double"].error
+    assert seconds < 60
+
+
+def test_executed_cells_restore_locked_cells_from_the_source(source):
+    release = release_of(source)
+    submission = solved_submission(source, release)
+    cells.cells_by_id(submission)["test_double"].source = "assert True  # tampered"
+    executed = {cells.grade_id(c): c for c in executed_cells(submission, source)}
+    assert "BEGIN HIDDEN TESTS" in executed["test_double"].source  # the hidden test runs, the edit is undone
+    assert executed["double"].source == "def double(x):\n    return 2 * x"
+    assert "explain_double" not in executed  # markdown answers are not executed
+
+
+def test_nbgrader_config_texts_load():
+    from traitlets.config.loader import PyFileConfigLoader
+
+    loaded = {}
+    for name, text in {"timeouts": cell_timeouts({LOOP: 3}, 300), "regrade": REGRADE_FROM_OUTPUTS}.items():
+        folder = Path(tempfile.mkdtemp())
+        (folder / "nbgrader_config.py").write_text(text)
+        loaded[name] = PyFileConfigLoader("nbgrader_config.py", path=str(folder)).load_config()
+    timeout = loaded["timeouts"].Execute.timeout_func
+    assert timeout(nbformat.v4.new_code_cell(LOOP)) == 3 and timeout(nbformat.v4.new_code_cell("x = 1")) == 300
+    sanitize = [p.__name__ for p in loaded["regrade"].Autograde.sanitize_preprocessors]
+    autograding = [p.__name__ for p in loaded["regrade"].Autograde.autograde_preprocessors]
+    assert "ClearOutput" not in sanitize and "OverwriteCells" in sanitize
+    assert "Execute" not in autograding and "SaveAutoGrades" in autograding
+
+
+def test_with_outputs_of_copies_outputs_cell_by_cell(source):
+    executed = copy.deepcopy(source)
+    for cell in executed.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=cell.source[:5])]
+    copied = with_outputs_of(source, executed)
+    assert [c.get("outputs") for c in copied.cells] == [c.get("outputs") for c in executed.cells]
+    assert all(not c.get("outputs") for c in source.cells)
+    with pytest.raises(ValueError, match="do not match"):
+        with_outputs_of(source, nbformat.v4.new_notebook(cells=executed.cells[1:]))
+
+
+def test_dedupe_command_reports_bad_files_and_goes_on(tmp_path, source, capsys):
+    copied = copy.deepcopy(source)
+    copied.cells.append(copy.deepcopy(copied.cells[3]))  # a second test_double
+    copied.cells[-1].id = "pasted"
+    first, last = tmp_path / "first.ipynb", tmp_path / "last.ipynb"
+    nbformat.write(copied, first)
+    nbformat.write(copied, last)
+    (tmp_path / "notes.txt").write_text("not json")
+    (tmp_path / "data.json").write_text('{"a": 1}')
+    (tmp_path / "list.ipynb").write_text("[1, 2]")
+    bad = ["notes.txt", "missing.ipynb", "data.json", "list.ipynb", "."]
+    paths = [first, *(tmp_path / name for name in bad), last]
+    assert grading_main(["dedupe", *map(str, paths)]) == 1
+    out, err = capsys.readouterr()
+    assert out.splitlines() == [f"{path}: kept the last copy of test_double" for path in (first, last)]
+    lines = err.splitlines()
+    assert len(lines) == len(bad) + 1 and lines[-1] == f"{len(bad)} of {len(paths)} notebooks could not be deduped"
+    says_what = ["not JSON", "no such file", "JSON but not", "JSON but not", "not a file"]
+    for line, name, says in zip(lines, bad, says_what, strict=False):
+        assert line.startswith(f"error: {tmp_path / name}: ") and says in line and "Traceback" not in line, line
+    assert "Traceback" not in err
+    assert grading_main(["dedupe", str(first)]) == 0
+    assert capsys.readouterr().out == f"{first}: no repeated grade ids\n"
+
+
+def test_the_learner_package_does_not_import_the_grading_tooling():
+    """Outside ``dlclinic.grading`` no module imports nbgrader; ``dlclinic.grading`` imports nothing from tests."""
+    package = ROOT / "utils" / "dlclinic"
+    offenders = []
+    for path in sorted(package.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+        names += [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+        inside_grading = path.parent.name == "grading"
+        banned = ("harness", "graded_course") if inside_grading else ("nbgrader", "dlclinic.grading", "harness")
+        bad = [n for n in names if n.split(".")[0] in banned or n in banned]
+        offenders += [f"{path.relative_to(ROOT)} imports {n}" for n in bad]
+    assert not offenders, "\n".join(offenders)
+
+
+def test_release_command_needs_assignments(tmp_path, capsys):
+    assert grading_main(["release", "--root", str(tmp_path)]) == 1
     assert "no assignments under" in capsys.readouterr().err
 
 

@@ -6,6 +6,7 @@ Run it from the repository root; with no slug it releases every assignment under
 
 ``python -m dlclinic.grading dedupe NOTEBOOK ...`` repairs submissions in which a student copied a graded
 cell (nbgrader refuses to autograde them): the last copy keeps the grade, earlier copies become plain cells.
+It prints one line per file, goes on past a file it cannot repair (missing, not a notebook) and then exits 1.
 """
 
 from __future__ import annotations
@@ -14,10 +15,8 @@ import argparse
 import sys
 from pathlib import Path
 
-import nbformat
-
 from dlclinic.grading.course import RELEASE_DIR, SOURCE_DIR, NbgraderError, generate_release
-from dlclinic.grading.workflow import dedupe_grade_ids
+from dlclinic.grading.dedupe import dedupe_file
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,13 +48,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dedupe(paths: list[Path]) -> int:
+    failed = 0
     for path in paths:
-        notebook = nbformat.read(path, as_version=4)
-        repeated = dedupe_grade_ids(notebook)
-        if repeated:
-            nbformat.write(notebook, path)
-        print(f"{path}: {'kept the last copy of ' + ', '.join(repeated) if repeated else 'no repeated grade ids'}")
-    return 0
+        try:
+            print(dedupe_file(path))
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
+            failed += 1
+    if failed:
+        print(f"{failed} of {len(paths)} notebooks could not be deduped", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -1,23 +1,16 @@
-"""Throw-away nbgrader course directories, and running the nbgrader command line in them.
+"""Running the nbgrader command line on a course directory laid out like the repository.
 
-A course directory mirrors the repository: ``nbgrader_config.py`` at its root, the source notebooks under
-``solutions/<slug>/`` and the release under ``exercises/<slug>/``, plus its own ``gradebook.db``.
+A course directory holds ``nbgrader_config.py`` at its root, the source notebooks under ``solutions/<slug>/``
+and the release under ``exercises/<slug>/``, plus its own ``gradebook.db``.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
-
-import nbformat
-from nbformat import NotebookNode
-from traitlets.config.loader import PyFileConfigLoader
 
 from dlclinic.quiet import QUIET_ENV
 
@@ -43,8 +36,12 @@ def grading_env() -> dict[str, str]:
     return env
 
 
-def run_nbgrader(args: list[str], root: Path, timeout: float | None = None) -> str:
-    """Run ``python -m nbgrader <args>`` on the course at ``root``; return its log, raise on failure."""
+def run_nbgrader(args: list[str], root: Path, timeout: float | None = None, config: str = "") -> str:
+    """Run ``python -m nbgrader <args>`` on the course at ``root``; return its log, raise on failure.
+
+    ``config`` is extra nbgrader configuration (Python, as in ``nbgrader_config.py``) for this run only; the
+    course's own ``nbgrader_config.py`` is read after it and wins where both set the same option.
+    """
     root = Path(root).resolve()
     command = [
         sys.executable,
@@ -59,56 +56,13 @@ def run_nbgrader(args: list[str], root: Path, timeout: float | None = None) -> s
     with tempfile.TemporaryDirectory(prefix="jupyter-config-") as config_dir:
         env = grading_env()
         env["JUPYTER_CONFIG_DIR"] = config_dir  # keeps ~/.jupyter/nbgrader_config.py out of the run
+        if config:
+            Path(config_dir, CONFIG_FILE).write_text(config, encoding="utf-8")
         done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=timeout, check=False)
     log = done.stdout + done.stderr
     if done.returncode != 0:
         raise NbgraderError(f"{' '.join(command)}\nexited with {done.returncode}:\n{log}")
     return log
-
-
-def _ignored(name: str) -> bool:
-    return any(fnmatch.fnmatch(name, pattern) for pattern in IGNORE)
-
-
-def _copy_ignore(_directory: str, names: list[str]) -> list[str]:
-    return [name for name in names if _ignored(name)]
-
-
-@dataclass(frozen=True)
-class Course:
-    """A course directory holding one assignment, ``slug``, whose main notebook is ``<slug>.ipynb``."""
-
-    root: Path
-    slug: str
-
-    @property
-    def db_url(self) -> str:
-        """The SQLAlchemy URL of the course's gradebook."""
-        return f"sqlite:///{self.root / 'gradebook.db'}"
-
-    @property
-    def course_id(self) -> str:
-        """The ``CourseDirectory.course_id`` set in the course's ``nbgrader_config.py``."""
-        config = PyFileConfigLoader(CONFIG_FILE, path=str(self.root)).load_config()
-        return str(config.CourseDirectory.get("course_id", "default_course"))
-
-    @property
-    def source_dir(self) -> Path:
-        """Where the source (instructor) notebooks of the assignment live."""
-        return self.root / SOURCE_DIR / self.slug
-
-    @property
-    def release_dir(self) -> Path:
-        """Where ``generate_assignment`` wrote the release (student) version."""
-        return self.root / RELEASE_DIR / self.slug
-
-    def source_notebook(self) -> NotebookNode:
-        """The assignment's main source notebook."""
-        return nbformat.read(self.source_dir / f"{self.slug}.ipynb", as_version=4)
-
-    def release_notebook(self) -> NotebookNode:
-        """The assignment's main release notebook."""
-        return nbformat.read(self.release_dir / f"{self.slug}.ipynb", as_version=4)
 
 
 def assignment_slugs(repo_root: Path) -> list[str]:
@@ -122,17 +76,3 @@ def assignment_slugs(repo_root: Path) -> list[str]:
 def generate_release(root: Path, slug: str) -> str:
     """Run ``nbgrader generate_assignment <slug> --force`` on the course at ``root``; return the log."""
     return run_nbgrader(["generate_assignment", slug, "--force"], root)
-
-
-def make_course(repo_root: Path, slug: str, root: Path) -> Course:
-    """Create a course at ``root`` (which must not exist) from the repository's ``nbgrader_config.py`` and
-    ``solutions/<slug>/``, and generate its release there."""
-    repo_root, root = Path(repo_root), Path(root)
-    source = repo_root / SOURCE_DIR / slug
-    if not (source / f"{slug}.ipynb").is_file():
-        raise FileNotFoundError(f"no source notebook {source / f'{slug}.ipynb'}")
-    root.mkdir(parents=True)
-    shutil.copy2(repo_root / CONFIG_FILE, root / CONFIG_FILE)
-    shutil.copytree(source, root / SOURCE_DIR / slug, ignore=_copy_ignore)
-    generate_release(root, slug)
-    return Course(root=root.resolve(), slug=slug)

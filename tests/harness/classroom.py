@@ -10,10 +10,9 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
+from harness import cells
+from harness.mutants import solved_submission
 from nbformat import NotebookNode
-
-from dlclinic.grading import cells
-from dlclinic.grading.mutants import solved_submission
 
 LOOP = "while True:  # the student's loop never ends; nbgrader's cell timeout stops it\n    pass"
 
@@ -60,7 +59,8 @@ def class_roster(source: NotebookNode, release: NotebookNode, wrong_shape: str) 
     """The class of the assignment whose source and release notebooks are given.
 
     ``wrong_shape`` names a graded function that returns an array or a number: one student returns its result
-    with an extra trailing axis. ``looper`` needs a short cell timeout (``Execute.timeout``) to finish quickly.
+    with an extra trailing axis. ``looper`` finishes quickly when its ``LOOP`` cell alone gets a short timeout
+    (``harness.autograde.cell_timeouts``).
     """
     fast, slow = _graded_answers(source)
     if not fast:

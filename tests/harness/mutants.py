@@ -18,9 +18,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness import cells
 from nbformat import NotebookNode
-
-from dlclinic.grading import cells
 
 HEADER_KEYS = ("replaces", "mistake")
 _HEADER_LINE = re.compile(r"^#\s*(?P<key>[a-z]+)\s*:\s*(?P<value>.*?)\s*$")

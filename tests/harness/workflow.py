@@ -1,14 +1,14 @@
-"""The instructor's nbgrader steps around autograding: the roster, feedback and the exported gradebook."""
+"""The instructor's nbgrader steps around autograding, as the tests drive them: the roster, validation, feedback
+and the exported gradebook. (Repairing a copied cell is an instructor command: ``dlclinic.grading.dedupe``.)"""
 
 from __future__ import annotations
 
 import csv
 from pathlib import Path
 
-from nbformat import NotebookNode
+from harness.course import Course
 
-from dlclinic.grading import cells
-from dlclinic.grading.course import Course, run_nbgrader
+from dlclinic.grading.course import run_nbgrader
 
 
 def import_roster(course: Course, students: list[str]) -> None:
@@ -37,27 +37,6 @@ def export_grades(course: Course, to: Path) -> dict[str, tuple[float, float]]:
     with open(to, newline="", encoding="utf-8") as handle:
         rows = [row for row in csv.DictReader(handle) if row["assignment"] == course.slug]
     return {row["student_id"]: (float(row["score"]), float(row["max_score"])) for row in rows}
-
-
-def dedupe_grade_ids(notebook: NotebookNode) -> list[str]:
-    """Make a student's notebook with a copied nbgrader cell gradable again; return the repeated grade ids.
-
-    nbgrader 0.9 refuses such a submission (jupyter/nbgrader#1083): it warns ``Cell with id ... exists
-    multiple times!``, then fails with a misleading request to ``nbgrader update`` the metadata. As nbgrader
-    intends, the last copy keeps the grade; the earlier copies lose their nbgrader metadata and become
-    ordinary cells, so a copied cell is graded once and the maximum score does not change.
-    """
-    seen: set[str] = set()
-    repeated = []
-    for cell in reversed(notebook.cells):
-        grade_id = cells.grade_id(cell)
-        if grade_id is None:
-            continue
-        if grade_id in seen:
-            del cell.metadata["nbgrader"]
-            repeated.append(grade_id)
-        seen.add(grade_id)
-    return sorted(set(repeated))
 
 
 def validate(course: Course, notebook: Path) -> str:

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import copy
 import re
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
 import nbformat
+from harness.cells import cells_by_id
+from harness.course import Course
+from harness.scores import CellScore, Scores
 from nbformat import NotebookNode
 from nbgrader.api import Gradebook
 
-from dlclinic.grading.cells import cells_by_id
-from dlclinic.grading.course import Course, run_nbgrader
-from dlclinic.grading.scores import CellScore, Scores
+from dlclinic.grading.course import run_nbgrader
 
 _STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -31,12 +33,13 @@ def autograded_path(course: Course, student: str) -> Path:
 
 
 def autograde(
-    course: Course, submissions: Mapping[str, NotebookNode], timeout: int | None = None
+    course: Course, submissions: Mapping[str, NotebookNode], timeout: int | None = None, config: str = ""
 ) -> dict[str, Scores]:
     """Autograde each notebook as the main notebook submitted by its student, in one nbgrader run.
 
     Students already graded in this course are left alone; one named here again is regraded. ``timeout``
-    overrides the course's seconds per cell (``Execute.timeout``) for this run.
+    overrides the course's seconds per cell (``Execute.timeout``) for this run; ``config`` is extra nbgrader
+    configuration for this run (``cell_timeouts``, ``REGRADE_FROM_OUTPUTS``).
     """
     for student in submissions:
         if not _STUDENT_ID.match(student):
@@ -54,8 +57,54 @@ def autograde(
         args.append(f"--CourseDirectory.student_id_exclude={','.join(others)}")
     if timeout is not None:
         args.append(f"--Execute.timeout={int(timeout)}")
-    run_nbgrader(args, course.root)
+    run_nbgrader(args, course.root, config=config)
     return {student: read_scores(course, student) for student in submissions}
+
+
+def cell_timeouts(seconds: Mapping[str, int], default: int) -> str:
+    """nbgrader configuration giving each cell whose source is a key of ``seconds`` that many seconds to run,
+    and every other cell ``default`` seconds (nbclient's ``timeout_func``, which overrides ``Execute.timeout``).
+
+    It lets one scripted cell that never ends time out in seconds while the rest of the run keeps the course's
+    budget: nbgrader stops it exactly as it would stop it at the course's timeout, only sooner.
+    """
+    return (
+        "c = get_config()  # noqa: F821\n"
+        f"_SECONDS = {dict(seconds)!r}\n\n\n"
+        "def _timeout(cell):\n"
+        f"    return _SECONDS.get(getattr(cell, 'source', cell), {int(default)})\n\n\n"
+        "c.Execute.timeout_func = _timeout\n"
+    )
+
+
+# nbgrader configuration that regrades submissions from the outputs they carry instead of executing them: its
+# default preprocessors but ``ClearOutput`` (sanitising) and ``Execute`` (autograding). The rest (overwriting
+# locked cells from the gradebook, scoring each test cell from its outputs, saving the grades) runs as usual.
+REGRADE_FROM_OUTPUTS = """\
+from nbgrader.converters import Autograde
+
+c = get_config()  # noqa: F821
+_DEFAULTS = Autograde.class_traits()
+c.Autograde.sanitize_preprocessors = [
+    p for p in _DEFAULTS["sanitize_preprocessors"].default() if p.__name__ != "ClearOutput"
+]
+c.Autograde.autograde_preprocessors = [
+    p for p in _DEFAULTS["autograde_preprocessors"].default() if p.__name__ != "Execute"
+]
+"""
+
+
+def with_outputs_of(submission: NotebookNode, executed: NotebookNode) -> NotebookNode:
+    """A copy of ``submission`` whose code cells carry the outputs of the same cells in ``executed`` (the
+    autograded notebook of that submission), to be regraded with ``REGRADE_FROM_OUTPUTS``."""
+    copied = copy.deepcopy(submission)
+    if [c.cell_type for c in copied.cells] != [c.cell_type for c in executed.cells]:
+        raise ValueError("the executed notebook's cells do not match the submission's")
+    for cell, ran in zip(copied.cells, executed.cells, strict=True):
+        if cell.cell_type == "code":
+            cell.outputs = copy.deepcopy(ran.outputs)
+            cell.execution_count = ran.execution_count
+    return copied
 
 
 def _cell_errors(notebook: NotebookNode) -> dict[str, str]:
