@@ -60,7 +60,7 @@ full: $(STAMP)  ## execute every case (or CASE=NN-name) with its full budget; re
 test: $(STAMP) $(NODE_STAMP)  ## the whole test suite: unit, notebooks (slow), grading and scripted classes, book
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15
 
-class: $(STAMP)  ## only the scripted classes of make test (and the solution, release and mutant runs they share)
+class: $(STAMP)  ## only the scripted classes of make test (and the solution and release runs they share)
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=5 tests/test_class.py
 
 release: $(STAMP)  ## regenerate exercises/<slug>/ from solutions/<slug>/ with nbgrader

@@ -7,7 +7,7 @@ is read from ``solutions/03-batchnorm-regression/`` and released, in place, to
 
     .venv/bin/python -m nbgrader generate_assignment 03-batchnorm-regression --force
 
-The grading tests (``dlclinic.grading``) copy this file into a throw-away course directory, so everything
+The grading tests (``tests/harness``) copy this file into a throw-away course directory, so everything
 set here also applies to them.
 """
 
@@ -20,6 +20,9 @@ c.CourseDirectory.release_directory = "exercises"
 
 # Seconds per cell when autograding; the final training task takes about a minute on a CPU.
 c.Execute.timeout = 300
+# Seconds to wait for a kernel's last outputs (after a cell timed out, say); nbclient's default of 4 s lets a
+# loaded grading machine drop a looping student's whole submission after the interrupt.
+c.Execute.iopub_timeout = 30
 
 c.ClearSolutions.code_stub = {"python": 'raise NotImplementedError("Your code here")'}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"

@@ -59,6 +59,7 @@ def test_repo_config():
     assert config.CourseDirectory.source_directory == "solutions"
     assert config.CourseDirectory.release_directory == "exercises"
     assert config.Execute.timeout == 300
+    assert config.Execute.iopub_timeout == 30
     assert "NotImplementedError" in config.ClearSolutions.code_stub["python"]
 
 
