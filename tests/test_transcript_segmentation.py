@@ -1,5 +1,8 @@
 """Unit tests for Case 1's package: the lectures, the metrics (against nltk), the imbalance tools, TextTiling."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from nltk.metrics import segmentation as nltk_segmentation
@@ -8,11 +11,10 @@ from sklearn.utils.class_weight import compute_class_weight
 
 from dlclinic.metrics_json import read_metrics
 from dlclinic.transcript_segmentation.baselines import constant, random_boundaries, texttiling
-from dlclinic.transcript_segmentation.corpus import sentences_of, topic_sentences
-from dlclinic.transcript_segmentation.documents import make_documents, split_topics
+from dlclinic.transcript_segmentation.corpus import SNAPSHOT, read_snapshot, sentences_of, topic_sentences
+from dlclinic.transcript_segmentation.data import make_documents, split_topics
 from dlclinic.transcript_segmentation.embeddings import TfidfSvdEncoder, load_universal_sentence_encoder
 from dlclinic.transcript_segmentation.features import gap_features
-from dlclinic.transcript_segmentation.imbalance import best_threshold, class_weights, output_bias_init
 from dlclinic.transcript_segmentation.metrics import (
     as_labels,
     boundary_prf,
@@ -22,6 +24,7 @@ from dlclinic.transcript_segmentation.metrics import (
     windowdiff,
 )
 from dlclinic.transcript_segmentation.models import pad_documents
+from dlclinic.transcript_segmentation.treatments import best_threshold, class_weights, output_bias_init
 
 
 def as_string(labels):
@@ -37,6 +40,25 @@ class TestLectures:
         split = split_topics(0)
         assert not set(split["train"]) & set(split["test"]) and not set(split["val"]) & set(split["test"])
         assert sorted(split["train"] + split["val"] + split["test"]) == sorted(topics)
+
+    def test_the_frozen_snapshot_is_what_the_lectures_read(self):
+        frozen = read_snapshot(SNAPSHOT)
+        assert SNAPSHOT.stat().st_size < 200_000 and len(frozen) >= 40
+        assert topic_sentences() == frozen
+        docs = make_documents(3, split_topics(0)["train"], seed=2)
+        every = {s for text in frozen.values() for s in text}
+        assert all(s in every for doc in docs.sentences for s in doc)
+
+    def test_freeze_command_rebuilds_the_snapshot(self, tmp_path):
+        # a fresh process: modules imported by others (Keras) add members, and docstrings, to some stdlib modules
+        out = tmp_path / "corpus.json.gz"
+        module = "dlclinic.transcript_segmentation.corpus"
+        done = subprocess.run([sys.executable, "-m", module, "--freeze", "--output", str(out)], capture_output=True)
+        assert done.returncode == 0, done.stderr
+        if sys.version_info[:2] == (3, 11):  # the snapshot was frozen from Python 3.11's docstrings
+            assert out.read_bytes() == SNAPSHOT.read_bytes()
+        else:
+            assert len(read_snapshot(out)) >= 40
 
     def test_sentence_splitter_drops_code_and_fragments(self):
         text = "This sentence has more than six words in it. Short one.\n\n>>> x = 1\nThis line is code-like too."

@@ -10,12 +10,12 @@ from dlclinic.backend import keras
 from dlclinic.progress import EpochBar
 from dlclinic.seeding import seed_everything
 from dlclinic.transcript_segmentation.corpus import topic_sentences
-from dlclinic.transcript_segmentation.documents import Documents, make_documents, split_topics
+from dlclinic.transcript_segmentation.data import Documents, make_documents, split_topics
 from dlclinic.transcript_segmentation.embeddings import TfidfSvdEncoder, embed_documents
 from dlclinic.transcript_segmentation.features import gap_features
-from dlclinic.transcript_segmentation.imbalance import output_bias_init
 from dlclinic.transcript_segmentation.metrics import segmentation_scores
 from dlclinic.transcript_segmentation.models import build_bilstm_segmenter, build_sentence_classifier, pad_documents
+from dlclinic.transcript_segmentation.treatments import output_bias_init
 
 
 @dataclass
