@@ -1,12 +1,26 @@
-"""Real English text available offline: the docstrings of standard-library modules, one module = one topic."""
+"""Real English text available offline: the docstrings of standard-library modules, one module = one topic.
+
+The docstrings change from one Python version to the next, so the lectures are built from a frozen snapshot
+shipped with the package (``corpus.json.gz``, read by :func:`topic_sentences`). It was made with Python 3.11
+from the modules in ``MODULES``; to regenerate it from the running Python's own docstrings::
+
+    python -m dlclinic.transcript_segmentation.corpus --freeze
+"""
 
 from __future__ import annotations
 
+import argparse
+import gzip
 import importlib
 import inspect
+import json
 import re
+import sys
 import warnings
 from functools import cache
+from pathlib import Path
+
+SNAPSHOT = Path(__file__).with_name("corpus.json.gz")
 
 # Modules with long prose docstrings; the fixed order makes every split reproducible.
 MODULES: tuple[str, ...] = tuple(
@@ -56,9 +70,8 @@ def _docstrings(module) -> list[str]:
     return texts
 
 
-@cache
-def topic_sentences(min_sentences: int = 16) -> dict[str, tuple[str, ...]]:
-    """Map each usable module name to its distinct prose sentences (cached: the text never changes in a run)."""
+def stdlib_topics(min_sentences: int = 16) -> dict[str, tuple[str, ...]]:
+    """Map each usable module of the running Python to its distinct prose sentences (what the snapshot holds)."""
     topics = {}
     for name in MODULES:
         try:
@@ -77,3 +90,43 @@ def topic_sentences(min_sentences: int = 16) -> dict[str, tuple[str, ...]]:
         if len(kept) >= min_sentences:
             topics[name] = tuple(kept)
     return topics
+
+
+def freeze(path: str | Path = SNAPSHOT) -> Path:
+    """Write :func:`stdlib_topics` of the running Python to ``path`` as gzip-compressed JSON (byte-reproducible)."""
+    payload = {"python": ".".join(map(str, sys.version_info[:3])), "topics": stdlib_topics()}
+    text = json.dumps(payload, ensure_ascii=False, indent=0).encode("utf-8")
+    path = Path(path)
+    path.write_bytes(gzip.compress(text, compresslevel=9, mtime=0))
+    return path
+
+
+def read_snapshot(path: str | Path = SNAPSHOT) -> dict[str, tuple[str, ...]]:
+    """The topics of a snapshot written by :func:`freeze`: module name -> its sentences."""
+    payload = json.loads(gzip.decompress(Path(path).read_bytes()).decode("utf-8"))
+    if not isinstance(payload, dict) or not isinstance(payload.get("topics"), dict):
+        raise ValueError(f"{path} must hold a JSON object with a 'topics' mapping")
+    return {name: tuple(sentences) for name, sentences in payload["topics"].items()}
+
+
+@cache
+def topic_sentences() -> dict[str, tuple[str, ...]]:
+    """The frozen corpus every lecture is built from (cached): module name -> its distinct prose sentences."""
+    return read_snapshot(SNAPSHOT)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--freeze", action="store_true", help="rebuild the snapshot from this Python's docstrings")
+    parser.add_argument("--output", default=str(SNAPSHOT), help="where to write it (default: the package's copy)")
+    args = parser.parse_args(argv)
+    if not args.freeze:
+        parser.error("nothing to do: pass --freeze")
+    path = freeze(args.output)
+    topics = read_snapshot(path)
+    sentences = sum(map(len, topics.values()))
+    print(f"wrote {path}: {len(topics)} topics, {sentences} sentences, {path.stat().st_size} bytes")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,4 +1,5 @@
-"""Case 1's figures: the class-weight sweep, per-class score histograms and a document's boundary track."""
+"""Case 1's figures: the class-weight sweep, the threshold overlay, per-class score histograms and a document's
+boundary track."""
 
 from __future__ import annotations
 
@@ -47,5 +48,28 @@ def boundary_track(labels: np.ndarray, tracks: Mapping[str, np.ndarray]):
     ax.set_xlabel("sentence (grey lines: true segment starts)")
     ax.set_ylabel("score")
     ax.legend(fontsize=8, loc="upper right")
+    fig.tight_layout()
+    return fig
+
+
+def threshold_overlay(
+    weights: Sequence[float],
+    measured: Sequence[float],
+    predicted: Sequence[float],
+    oversampled: Mapping[float, float],
+    base_rate: float,
+):
+    """Predicted-positive rate against the class-1 weight: the weighted models (measured), the unweighted
+    model's scores cut at 1/(1 + w) (the identity), and oversampling by the same factor."""
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    ax.plot(weights, measured, "o-", label="trained with class_weight w (measured)")
+    ax.plot(weights, predicted, "k--", label="unweighted scores cut at 1/(1+w)")
+    ax.plot(list(oversampled), list(oversampled.values()), "s", ms=8, mfc="none", label="oversampling ×w (measured)")
+    ax.axhline(base_rate, color="gray", ls=":", label=f"true boundary rate {base_rate:.2f}")
+    ax.set_xscale("log")
+    ax.set_xlabel("class-1 weight w, or oversampling factor")
+    ax.set_ylabel("predicted-positive rate")
+    ax.set_ylim(-0.03, 1.03)
+    ax.legend(fontsize=7)
     fig.tight_layout()
     return fig

@@ -1,4 +1,5 @@
-"""Choi-style synthetic lectures: runs of consecutive sentences from different topics, labelled per sentence."""
+"""Choi-style synthetic lectures: runs of consecutive sentences from different topics, labelled per sentence,
+optionally with spoken cue phrases ("Okay, moving on.") at a controlled rate."""
 
 from __future__ import annotations
 
@@ -8,6 +9,16 @@ import numpy as np
 
 from dlclinic.checks import positive_int
 from dlclinic.transcript_segmentation.corpus import topic_sentences
+
+# Discourse markers a lecturer says when the topic changes; fillers like them also occur mid-topic.
+CUE_PHRASES: tuple[str, ...] = (
+    "Okay, moving on.",
+    "Alright, a different topic now.",
+    "Right, let's switch to the next subject.",
+    "Let's turn to something new.",
+    "Now, changing topics.",
+    "Okay, next section of the lecture.",
+)
 
 
 @dataclass(frozen=True)
@@ -43,16 +54,24 @@ def make_documents(
     segments: int = 10,
     min_length: int = 3,
     max_length: int = 15,
+    cue_rate: float = 0.0,
+    false_cues: float = 0.1,
 ) -> Documents:
     """Build ``n_documents`` lectures of ``segments`` segments, each a run of ``min_length``..``max_length``
     consecutive sentences of one topic, never the topic of the segment before.
 
-    Label 1 marks the first sentence of every segment but the first (nothing precedes it to split from).
+    Label 1 marks the first sentence of every segment but the first (nothing precedes it to split from). With
+    ``cue_rate`` > 0, each such sentence is prefixed with one of ``CUE_PHRASES`` with probability ``cue_rate``,
+    and every other sentence with probability ``cue_rate * false_cues`` (a filler "okay" mid-topic); with the
+    default 0.1 a cue opens a segment about half the time at any rate. ``cue_rate=0`` leaves the text as is
+    and draws the same lectures as before cues existed.
     """
     positive_int("n_documents", n_documents)
     positive_int("segments", segments)
     if not 1 <= min_length <= max_length:
         raise ValueError(f"need 1 <= min_length <= max_length; got {min_length} and {max_length}")
+    if not (0 <= cue_rate <= 1 and 0 <= false_cues <= 1):
+        raise ValueError(f"cue_rate and false_cues must be in [0, 1]; got {cue_rate!r} and {false_cues!r}")
     corpus = topic_sentences()
     unknown = [t for t in topics if t not in corpus]
     if len(topics) < 2 or unknown:
@@ -72,6 +91,13 @@ def make_documents(
             labels += [int(s > 0)] + [0] * (length - 1)
             names.append(topic)
             previous = topic
+        if cue_rate > 0:
+            cue_rng = np.random.default_rng([seed, len(all_sentences)])  # the lectures stay those of cue_rate 0
+            chance = np.where(np.array(labels) == 1, cue_rate, cue_rate * false_cues)
+            sentences = [
+                f"{CUE_PHRASES[cue_rng.integers(len(CUE_PHRASES))]} {s}" if cue else s
+                for s, cue in zip(sentences, cue_rng.random(len(sentences)) < chance, strict=True)
+            ]
         all_sentences.append(list(sentences))
         all_labels.append(np.array(labels, dtype=int))
         all_topics.append(names)
