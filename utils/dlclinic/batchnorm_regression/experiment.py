@@ -100,8 +100,10 @@ def train_variant(
     seed_everything(seed)
     model, fitter = build_variant(name, train, learning_rate)
 
-    def predict(images: np.ndarray) -> np.ndarray:
-        return fitter.predict(images, batch_size=256, verbose=0)
+    def predict(images: np.ndarray) -> np.ndarray:  # eager calls in inference mode: no predict function to trace
+        outputs = np.concatenate([np.asarray(model(images[i:i + 256], training=False))
+                                  for i in range(0, len(images), 256)])
+        return fitter.scaler.inverse_transform(outputs) if isinstance(fitter, ScaledTargetModel) else outputs
 
     callbacks = [ValidationNMSE(predict, val), EpochBar(epochs, f"{name} lr={learning_rate:g} seed={seed}")]
     tracker = None
