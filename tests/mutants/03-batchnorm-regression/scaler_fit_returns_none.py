@@ -1,13 +1,22 @@
 # replaces: TargetScaler
 # mistake: fit does not return self, so TargetScaler().fit(y).transform(y) fails
 class TargetScaler:
-    """Scale targets to [0, 1] by the maximum of the training targets, and back."""
+    """Standardise targets with the mean and std of the training targets, and back."""
 
     def fit(self, y):
-        self.scale_ = float(np.max(y))
+        y = np.asarray(y, dtype=float)
+        if np.std(y) <= 1e-12 * max(1.0, float(np.max(np.abs(y)))):
+            raise ValueError("constant y")
+        self.mean_, self.std_ = float(np.mean(y)), float(np.std(y))
+
+    def _check(self):
+        if not hasattr(self, "std_"):
+            raise ValueError("not fitted")
 
     def transform(self, y):
-        return np.asarray(y, dtype=float) / self.scale_
+        self._check()
+        return (np.asarray(y, dtype=float) - self.mean_) / self.std_
 
-    def inverse_transform(self, y):
-        return np.asarray(y, dtype=float) * self.scale_
+    def inverse_transform(self, z):
+        self._check()
+        return np.asarray(z, dtype=float) * self.std_ + self.mean_

@@ -1,14 +1,23 @@
 # replaces: TargetScaler
-# mistake: min-max scaling, which shifts zero density away from zero (right only when the minimum is 0)
+# mistake: min-max scaling to [0, 1]: the spread it leaves is far from 1
 class TargetScaler:
-    """Scale targets to [0, 1] by the maximum of the training targets, and back."""
+    """Standardise targets with the mean and std of the training targets, and back."""
 
     def fit(self, y):
-        self.low_, self.high_ = float(np.min(y)), float(np.max(y))
+        y = np.asarray(y, dtype=float)
+        if np.ptp(y) == 0:
+            raise ValueError("constant y")
+        self.mean_, self.std_ = float(np.min(y)), float(np.ptp(y))
         return self
 
-    def transform(self, y):
-        return (np.asarray(y, dtype=float) - self.low_) / (self.high_ - self.low_)
+    def _check(self):
+        if not hasattr(self, "std_"):
+            raise ValueError("not fitted")
 
-    def inverse_transform(self, y):
-        return np.asarray(y, dtype=float) * (self.high_ - self.low_) + self.low_
+    def transform(self, y):
+        self._check()
+        return (np.asarray(y, dtype=float) - self.mean_) / self.std_
+
+    def inverse_transform(self, z):
+        self._check()
+        return np.asarray(z, dtype=float) * self.std_ + self.mean_

@@ -1,5 +1,5 @@
 # replaces: train_density_model
-# mistake: trains on scaled maps but predict returns the model's [0, 1] outputs, never scaled back
+# mistake: trains on standardised maps but predict returns the model's standardised outputs, never inverted
 def train_density_model(images, maps, seed=0):
     """Train a BatchNorm net on (images, maps); return (model, predict) with predict in density units."""
     seed_everything(seed)

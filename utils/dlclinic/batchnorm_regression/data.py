@@ -1,4 +1,4 @@
-"""Synthetic crowd scenes: small bright "people" on a textured background, with their density maps."""
+"""The data: synthetic crowd scenes: small bright "people" on a textured background, with their density maps."""
 
 from __future__ import annotations
 
