@@ -7,7 +7,7 @@ import pytest
 
 from dlclinic.bnn_uncertainty.data import diabetes_split, make_wave, wave_noise_std, wave_split
 from dlclinic.bnn_uncertainty.floor import kl_weight, softplus, std_floor
-from dlclinic.bnn_uncertainty.scoring import (
+from dlclinic.bnn_uncertainty.metrics import (
     calibration_curve,
     error_std_spearman,
     gaussian_crps,

@@ -9,12 +9,12 @@ import numpy as np
 from dlclinic.bnn_uncertainty.data import Split
 from dlclinic.bnn_uncertainty.models import build_bnn, build_gaussian_net
 from dlclinic.bnn_uncertainty.probability import tf_keras
-from dlclinic.bnn_uncertainty.scoring import predictive_moments, score
+from dlclinic.bnn_uncertainty.metrics import predictive_moments, score
 from dlclinic.bnn_uncertainty.training import History, fit, sample_predictions
 from dlclinic.checks import positive_int
 from dlclinic.seeding import seed_everything
 
-MODELS = {
+VARIANTS = {
     "reporter": "DenseVariational net, relu on the last layer (the report)",
     "fixed": "the same net with a linear last layer",
     "floor_only": "the same net with a ReLU on the std unit only (the floor, the mean left free)",
@@ -57,7 +57,7 @@ class Run:
 
 
 def build(name: str, split: Split, hidden: tuple[int, ...], kl_multiplier: float = 1.0) -> tf_keras.Model:
-    """The untrained model of :data:`MODELS` ``name`` for this split's inputs."""
+    """The untrained model of :data:`VARIANTS` ``name`` for this split's inputs."""
     n_features, n_train = split.x_train.shape[1], len(split.x_train)
     if name in ("reporter", "fixed", "floor_only", "epistemic"):
         last = {"reporter": "relu", "floor_only": "relu_on_scale"}.get(name)
@@ -80,8 +80,8 @@ def train_model(
 
     Variational nets and MC dropout are sampled ``n_samples`` times; the ensemble mixes its members.
     """
-    if name not in MODELS:
-        raise ValueError(f"name must be one of {sorted(MODELS)}; got {name!r}")
+    if name not in VARIANTS:
+        raise ValueError(f"name must be one of {sorted(VARIANTS)}; got {name!r}")
     steps, n_samples = positive_int("steps", steps), positive_int("n_samples", n_samples)
     members = ENSEMBLE_SIZE if name == "deep_ensemble" else 1
     mus, sigmas, models, histories = [], [], [], []
