@@ -11,4 +11,4 @@ def train_variational_net(x, y, seed=0):
     return model, predict
 
 
-model, predict = train_variational_net(task.x_train, task.y_train, seed=0)
+model, predict = train_variational_net(x_train, y_train, seed=0)

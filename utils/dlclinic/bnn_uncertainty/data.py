@@ -1,4 +1,9 @@
-"""The case's data: the TFP blog's heteroscedastic wave (1-D) and scikit-learn's diabetes, standardised."""
+"""The case's data: the TFP blog's heteroscedastic wave (1-D) and scikit-learn's diabetes.
+
+Inputs are standardised. Targets are divided by their training std but, unless ``centre=True``, not centred:
+they keep their sign, like the reporter's positive targets, so a ReLU in front of the mean clips nothing that
+the truth needs.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,18 @@ from dlclinic.checks import positive_int
 WAVE_RANGE = (-20.0, 60.0)
 
 
+def wave_mean(x: object) -> np.ndarray:
+    """The true mean of :func:`make_wave` at x (original units): 0.125·x·(1 + sin x) + 5."""
+    x = np.asarray(x, dtype=float)
+    return 0.125 * x * (1 + np.sin(x)) + 5
+
+
+def wave_noise_std(x: object) -> np.ndarray:
+    """The true noise std of :func:`make_wave` at x (original units): 3·(0.25 + g²), g = (x + 20)/80."""
+    g = (np.asarray(x, dtype=float) - WAVE_RANGE[0]) / (WAVE_RANGE[1] - WAVE_RANGE[0])
+    return 3 * (0.25 + g**2)
+
+
 def make_wave(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """n points of y = 0.125·x·(1 + sin x) + 5 + ε, x ~ U[−20, 60], std(ε) = 3·(0.25 + g²), g = (x + 20)/80.
 
@@ -21,60 +38,60 @@ def make_wave(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """
     n = positive_int("n", n)
     rng = np.random.default_rng(seed)
-    low, high = WAVE_RANGE
-    x = rng.uniform(low, high, size=n)
-    g = (x - low) / (high - low)
-    y = 0.125 * x * (1 + np.sin(x)) + 5 + rng.normal(size=n) * 3 * (0.25 + g**2)
+    x = rng.uniform(*WAVE_RANGE, size=n)
+    y = wave_mean(x) + rng.normal(size=n) * wave_noise_std(x)
     return x[:, None], y
-
-
-def wave_noise_std(x: object) -> np.ndarray:
-    """The true noise std of :func:`make_wave` at x (original units)."""
-    g = (np.asarray(x, dtype=float) - WAVE_RANGE[0]) / (WAVE_RANGE[1] - WAVE_RANGE[0])
-    return 3 * (0.25 + g**2)
 
 
 @dataclass
 class Split:
-    """A train/test split with inputs and targets standardised by the training set's mean and std."""
+    """Training, validation and test parts; y is stored as (y − y_shift) / y_scale, x standardised."""
 
     name: str
     x_train: np.ndarray
     y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
-    y_mean: float
-    y_std: float
+    y_shift: float
+    y_scale: float
     x_test_raw: np.ndarray
 
+    def to_units(self, y_raw: object) -> np.ndarray:
+        """Raw targets (or means) in this split's units."""
+        return (np.asarray(y_raw, dtype=float) - self.y_shift) / self.y_scale
 
-def standardised_split(name: str, x_train, y_train, x_test, y_test) -> Split:
-    """Standardise x (per column) and y with statistics of the training part only."""
+
+def scaled_split(name: str, train: tuple, val: tuple, test: tuple, centre: bool = False) -> Split:
+    """Standardise x per column; divide y by its std (and subtract its mean if ``centre``), all with statistics
+    of the training part only. Each part is a pair (x of shape (n, d), y of shape (n,))."""
+    (x_train, y_train), (x_val, y_val), (x_test, y_test) = train, val, test
     x_mean, x_std = x_train.mean(axis=0), x_train.std(axis=0)
-    y_mean, y_std = float(y_train.mean()), float(y_train.std())
-    return Split(
-        name,
-        ((x_train - x_mean) / x_std).astype("float32"),
-        ((y_train - y_mean) / y_std).astype("float32"),
-        ((x_test - x_mean) / x_std).astype("float32"),
-        ((y_test - y_mean) / y_std).astype("float32"),
-        y_mean,
-        y_std,
-        x_test,
-    )
+    shift, scale = (float(y_train.mean()) if centre else 0.0), float(y_train.std())
+
+    def xs(x: np.ndarray) -> np.ndarray:
+        return ((x - x_mean) / x_std).astype("float32")
+
+    def ys(y: np.ndarray) -> np.ndarray:
+        return ((y - shift) / scale).astype("float32")
+
+    return Split(name, xs(x_train), ys(y_train), xs(x_val), ys(y_val), xs(x_test), ys(y_test), shift, scale, x_test)
 
 
-def wave_split(n_train: int = 150, n_test: int = 500, seed: int = 0) -> Split:
-    """Training and held-out points of :func:`make_wave`, drawn independently (seeds ``seed``, ``seed + 1``)."""
-    x_train, y_train = make_wave(n_train, seed)
-    x_test, y_test = make_wave(n_test, seed + 1)
-    return standardised_split("synthetic", x_train, y_train, x_test, y_test)
+def wave_split(n_train: int = 150, n_val: int = 150, n_test: int = 500, seed: int = 0, centre: bool = False) -> Split:
+    """Independent draws of :func:`make_wave` for training, validation and test (seeds seed, seed + 2, seed + 1)."""
+    return scaled_split("synthetic", make_wave(n_train, seed), make_wave(n_val, seed + 2), make_wave(n_test, seed + 1),
+                        centre)
 
 
-def diabetes_split(test_fraction: float = 0.3, seed: int = 0) -> Split:
-    """scikit-learn's diabetes data (442 patients, 10 features, disease progression after a year), split."""
-    if not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction must lie strictly between 0 and 1; got {test_fraction!r}")
+def diabetes_split(test_fraction: float = 0.3, val_fraction: float = 0.2, seed: int = 0, centre: bool = False) -> Split:
+    """scikit-learn's diabetes data (442 patients, 10 features, disease progression after a year): a test part,
+    then a validation part carved out of the rest."""
+    for name, value in (("test_fraction", test_fraction), ("val_fraction", val_fraction)):
+        if not 0 < value < 1:
+            raise ValueError(f"{name} must lie strictly between 0 and 1; got {value!r}")
     x, y = load_diabetes(return_X_y=True)
-    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=test_fraction, random_state=seed)
-    return standardised_split("diabetes", x_train, y_train, x_test, y_test)
+    x_rest, x_test, y_rest, y_test = train_test_split(x, y, test_size=test_fraction, random_state=seed)
+    x_train, x_val, y_train, y_val = train_test_split(x_rest, y_rest, test_size=val_fraction, random_state=seed)
+    return scaled_split("diabetes", (x_train, y_train), (x_val, y_val), (x_test, y_test), centre)

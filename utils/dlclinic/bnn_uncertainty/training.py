@@ -1,7 +1,9 @@
 """Train any of the case's models on the negative log-likelihood (+ the KL its layers add) and sample them.
 
 The loop runs inside one ``tf.function`` (a graph ``while`` loop over steps): on data this small, Keras'
-per-epoch overhead would cost far more than the arithmetic.
+per-epoch overhead would cost far more than the arithmetic. A model compiled with a loss and an optimizer
+(``model.compile(optimizer=..., loss=...)``, as the reporter wrote it) is trained with those; otherwise with
+Adam at ``learning_rate`` on the mean negative log-likelihood.
 """
 
 from __future__ import annotations
@@ -23,6 +25,11 @@ class History:
     kl: np.ndarray
 
 
+def negative_loglikelihood(y, distribution):
+    """−log p(y) under the model's output distribution, per example (the reporter's loss)."""
+    return -distribution.log_prob(y)
+
+
 def fit(
     model: tf_keras.Model,
     x: object,
@@ -31,13 +38,19 @@ def fit(
     batch_size: int = 32,
     learning_rate: float = 0.01,
 ) -> History:
-    """Adam on mini-batches drawn at random each step: loss = mean NLL of the batch + sum(model.losses)."""
+    """``steps`` optimizer steps on random mini-batches: loss = mean loss of the batch + sum(model.losses).
+
+    Uses the model's compiled optimizer and loss where it has them (``learning_rate`` is then ignored).
+    """
     x = as_float_array("x", x, ndim=2).astype("float32")
     y = as_float_array("y", y, ndim=1).astype("float32")
     if len(x) != len(y):
         raise ValueError(f"x and y must have the same number of rows; got {len(x)} and {len(y)}")
     steps, batch_size = positive_int("steps", steps), min(positive_int("batch_size", batch_size), len(x))
-    optimizer = tf_keras.optimizers.Adam(positive_number("learning_rate", learning_rate))
+    compiled = getattr(model, "optimizer", None) is not None and callable(getattr(model, "loss", None))
+    rate = positive_number("learning_rate", learning_rate)
+    optimizer = model.optimizer if compiled else tf_keras.optimizers.Adam(rate)
+    loss_fn = model.loss if compiled else negative_loglikelihood
     model(x[:1])  # build the variables before the graph loop uses them
     optimizer.build(model.trainable_variables)
     x_all, y_all = tf.constant(x), tf.constant(y[:, None])
@@ -50,7 +63,7 @@ def fit(
             batch = tf.random.shuffle(tf.range(len(x)))[:batch_size]
             with tf.GradientTape() as tape:
                 distribution = model(tf.gather(x_all, batch), training=True)
-                nll = -tf.reduce_mean(distribution.log_prob(tf.gather(y_all, batch)))
+                nll = tf.reduce_mean(loss_fn(tf.gather(y_all, batch), distribution))
                 kl = tf.add_n(model.losses) if model.losses else tf.constant(0.0)
                 loss = nll + kl
             gradients = tape.gradient(loss, model.trainable_variables)
@@ -74,9 +87,14 @@ def sample_predictions(
     n_samples = positive_int("n_samples", n_samples)
 
     @tf.function
-    def one():
-        distribution = model(x, training=training)
-        return distribution.mean()[:, 0], distribution.stddev()[:, 0]
+    def draw() -> tuple[tf.Tensor, tf.Tensor]:
+        mus = tf.TensorArray(tf.float32, size=n_samples)
+        sigmas = tf.TensorArray(tf.float32, size=n_samples)
+        for s in tf.range(n_samples):
+            distribution = model(x, training=training)
+            mus = mus.write(s, distribution.mean()[:, 0])
+            sigmas = sigmas.write(s, distribution.stddev()[:, 0])
+        return mus.stack(), sigmas.stack()
 
-    draws = [one() for _ in range(n_samples)]
-    return np.stack([d[0].numpy() for d in draws]), np.stack([d[1].numpy() for d in draws])
+    mu, sigma = draw()
+    return mu.numpy().astype(float), sigma.numpy().astype(float)

@@ -1,4 +1,5 @@
-"""The case's figures: where the predicted std piles up, whether it tracks the error, bands and calibration."""
+"""The case's figures: where the predicted std piles up, whether it tracks the error, bands, calibration and
+retention (can the std filter out bad predictions?)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ def std_and_error(predictions: Mapping[str, tuple[np.ndarray, np.ndarray]], floo
     return fig
 
 
-def bands(x_train, y_train, x_grid, predictions: Mapping[str, tuple[np.ndarray, np.ndarray]]):
+def bands(x_train, y_train, x_grid, predictions: Mapping[str, tuple[np.ndarray, np.ndarray]], y_label: str = "y"):
     """1-D data with each model's mean ± 2 std, one panel per model."""
     order = np.argsort(x_grid)
     fig, axes = plt.subplots(1, len(predictions), figsize=(3.2 * len(predictions), 3.0), sharey=True, squeeze=False)
@@ -34,7 +35,7 @@ def bands(x_train, y_train, x_grid, predictions: Mapping[str, tuple[np.ndarray, 
         ax.fill_between(x_grid[order], (mean - 2 * std)[order], (mean + 2 * std)[order], color="C0", alpha=0.25)
         ax.set_title(label, fontsize=9)
         ax.set_xlabel("x")
-    axes[0, 0].set_ylabel("y (standardised)")
+    axes[0, 0].set_ylabel(y_label)
     fig.tight_layout()
     return fig
 
@@ -47,6 +48,20 @@ def calibration(curves: Mapping[str, Mapping[str, np.ndarray]], title: str = "")
         ax.plot(curve["level"], curve["coverage"], marker="o", markersize=3, label=label)
     ax.set_xlabel("nominal level")
     ax.set_ylabel("observed coverage (PICP)")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def retention(fractions: np.ndarray, curves: Mapping[str, np.ndarray], title: str = ""):
+    """RMSE of the kept points against the fraction kept (most confident first), one line per model."""
+    fig, ax = plt.subplots(figsize=(5.2, 3.6))
+    for c, (label, rmse) in enumerate(curves.items()):
+        style = {"color": "grey", "linestyle": "--"} if label.startswith("oracle") else {"color": f"C{c}"}
+        ax.plot(fractions, rmse, marker="o", markersize=2.5, label=label, **style)
+    ax.set_xlabel("fraction of test points kept (smallest predicted std first)")
+    ax.set_ylabel("RMSE of the kept points")
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=8)
     fig.tight_layout()

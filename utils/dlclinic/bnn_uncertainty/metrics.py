@@ -1,4 +1,4 @@
-"""Proper scores for Gaussian predictions: NLL, CRPS, interval coverage and width, calibration, ranking."""
+"""Scores for Gaussian predictions. Proper scores: NLL and CRPS; coverage, width, calibration and ranking are not."""
 
 from __future__ import annotations
 
