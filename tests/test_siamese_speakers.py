@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 from dlclinic.metrics_json import read_metrics
-from dlclinic.siamese_speakers import divergence as dv
-from dlclinic.siamese_speakers.baseline import MeanLogMel
+from dlclinic.siamese_speakers import losses as dv
+from dlclinic.siamese_speakers.baselines import MeanLogMel
+from dlclinic.siamese_speakers.data import N_SAMPLES, RATE, Speaker, make_corpus, speak
 from dlclinic.siamese_speakers.features import BANDS, Standardiser, log_mel
 from dlclinic.siamese_speakers.metrics import (
     cluster,
@@ -15,7 +16,6 @@ from dlclinic.siamese_speakers.metrics import (
     verification_pairs,
 )
 from dlclinic.siamese_speakers.pairs import sample_pairs
-from dlclinic.siamese_speakers.voices import N_SAMPLES, RATE, Speaker, make_corpus, speak
 
 
 def spectrum_peak(wave: np.ndarray, low: float, high: float) -> float:

@@ -10,7 +10,7 @@ import numpy as np
 from dlclinic.backend import keras
 from dlclinic.progress import EpochBar
 from dlclinic.seeding import seed_everything
-from dlclinic.siamese_speakers import divergence as dv
+from dlclinic.siamese_speakers import losses as dv
 from dlclinic.siamese_speakers.metrics import cluster, clustering_scores, equal_error_rate, verification_pairs
 from dlclinic.siamese_speakers.models import build_branch, build_pair_model, build_reporter, pair_loss
 from dlclinic.siamese_speakers.pairs import pair_dataset, sample_pairs
@@ -32,7 +32,7 @@ DISTANCES: dict[str, Callable] = {
 
 
 @dataclass
-class VariantRun:
+class Run:
     """One trained variant: its branch (the embedding extractor), its distance and its loss per epoch."""
 
     name: str
@@ -74,7 +74,7 @@ def build_variant(name: str, learning_rate: float = 1e-3, **branch_kwargs) -> tu
 
 def train_variant(
     name: str, features: np.ndarray, labels: np.ndarray, epochs: int, seed: int, pairs_per_epoch: int = 2048
-) -> VariantRun:
+) -> Run:
     """Build and train one variant from ``seed`` on fresh balanced pairs of the training speakers."""
     seed_everything(seed)
     model, branch = build_variant(name, frames=features.shape[1], bands=features.shape[2])
@@ -88,7 +88,7 @@ def train_variant(
         verbose=0,
         callbacks=[EpochBar(epochs, name)],
     )
-    return VariantRun(
+    return Run(
         name, branch, model, DISTANCES[name], history.history["loss"], history.history.get("accuracy", [])
     )
 

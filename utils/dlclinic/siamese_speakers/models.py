@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from dlclinic.backend import keras
-from dlclinic.siamese_speakers.divergence import reporter_kl
+from dlclinic.siamese_speakers.losses import reporter_kl
 
 OUTPUTS = ("prelu", "softmax", "linear")
 
