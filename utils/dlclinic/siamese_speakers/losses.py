@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from dlclinic.backend import keras
 
 ops = keras.ops
+DIRECTIONS = ("one-way", "symmetric")
 
 
 def kl_divergence(p, q, eps: float = 1e-7):
@@ -17,25 +20,6 @@ def symmetric_kl(p, q, eps: float = 1e-7):
     return kl_divergence(p, q, eps) + kl_divergence(q, p, eps)
 
 
-def _pairwise_kl_loss(same, p, q, margin: float, push):
-    """same·(KL(p‖q)+KL(q‖p)) + (1 − same)·(push(m − KL(p‖q)) + push(m − KL(q‖p))), one value per pair."""
-    p, q = ops.convert_to_tensor(p), ops.convert_to_tensor(q)
-    same = ops.cast(same, p.dtype)
-    forward, backward = kl_divergence(p, q), kl_divergence(q, p)
-    apart = push(margin - forward) + push(margin - backward)
-    return same * (forward + backward) + (1 - same) * apart
-
-
-def kl_hinge_loss(same, p, q, margin: float = 2.0):
-    """Per pair: same·(KL(p‖q)+KL(q‖p)) + (1 − same)·(max(0, m − KL(p‖q)) + max(0, m − KL(q‖p))) (Hsu & Kira)."""
-    return _pairwise_kl_loss(same, p, q, margin, ops.relu)
-
-
-def softplus_kl_hinge_loss(same, p, q, margin: float = 2.0):
-    """:func:`kl_hinge_loss` with softplus(m − KL) for max(0, m − KL): pairs past the margin still get a gradient."""
-    return _pairwise_kl_loss(same, p, q, margin, ops.softplus)
-
-
 def reporter_kl(p, q):
     """The report's distance layer: both inputs clipped to [ε, 1] (Keras' ε = 1e-7), then one-way KL(p‖q)."""
     eps = keras.config.epsilon()
@@ -46,6 +30,48 @@ def reporter_kl(p, q):
 def reporter_hinge_loss(same, distance, margin: float = 1.0):
     """The report's loss on a distance: same·d + (1 − same)·max(margin − d, 0)."""
     return same * distance + (1 - same) * ops.relu(margin - distance)
+
+
+def pairwise_kl_loss(
+    same,
+    p,
+    q,
+    distance: Callable = kl_divergence,
+    direction: str = "symmetric",
+    margin: float = 2.0,
+    push: Callable = ops.relu,
+    stop_gradient: bool = False,
+):
+    """One loss per pair from a one-way ``distance(target, other)``.
+
+    ``"one-way"``: same·d(p, q) + (1 − same)·push(m − d(p, q)) (the report's form).
+    ``"symmetric"``: same·[d(p, q) + d(q, p)] + (1 − same)·[push(m − d(p, q)) + push(m − d(q, p))] (Hsu & Kira).
+    ``stop_gradient`` detaches the first argument (the target) of every direction, as public
+    re-implementations of Hsu & Kira's loss do.
+    """
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction must be one of {DIRECTIONS}; got {direction!r}")
+    p, q = ops.convert_to_tensor(p), ops.convert_to_tensor(q)
+    same = ops.cast(same, p.dtype)
+    target_p, target_q = (ops.stop_gradient(p), ops.stop_gradient(q)) if stop_gradient else (p, q)
+    forward = distance(target_p, q)
+    if direction == "one-way":
+        return same * forward + (1 - same) * push(margin - forward)
+    backward = distance(target_q, p)
+    return same * (forward + backward) + (1 - same) * (push(margin - forward) + push(margin - backward))
+
+
+def kl_hinge_loss(same, p, q, margin: float = 2.0):
+    """Per pair: same·(KL(p‖q)+KL(q‖p)) + (1 − same)·(max(0, m − KL(p‖q)) + max(0, m − KL(q‖p))) (Hsu & Kira)."""
+    return pairwise_kl_loss(same, p, q, kl_divergence, "symmetric", margin)
+
+
+def thread_remedy_loss(same, p, q, margin: float = 2.0):
+    """The answer's remedy: d = KL(p‖q) + KL(q‖p) (ε added, no clip), same·d + (1 − same)·softplus(m − d)."""
+    p, q = ops.convert_to_tensor(p), ops.convert_to_tensor(q)
+    d = symmetric_kl(p, q)
+    same = ops.cast(same, d.dtype)
+    return same * d + (1 - same) * ops.softplus(margin - d)
 
 
 def cosine_distance(a, b):
