@@ -1,4 +1,5 @@
-"""Evidence for the diagnosis: where the clip bites, which gradients vanish, and how lopsided KL is."""
+"""Evidence for the diagnosis: where the clip bites, which gradients vanish, which pairs a one-way KL calls
+negative, and which pairs a hinge no longer pushes."""
 
 from __future__ import annotations
 
@@ -35,6 +36,23 @@ def embedding_gradients(
     return {"zero_gradient_fraction": zero, "weight_gradient_norm": norm}
 
 
-def kl_both_ways(p: object, q: object, distance: Callable) -> tuple[np.ndarray, np.ndarray]:
-    """distance(p, q) and distance(q, p) row by row, to show how far apart the two directions are."""
-    return np.asarray(distance(p, q)), np.asarray(distance(q, p))
+def negative_pair_fraction(p: object, q: object) -> float:
+    """Fraction of pairs (rows of ``p``, ``q``, shape (n, d), positive entries, not necessarily normalised) whose
+    one-way KL Σ p·log(p/q) is negative: pairs that a same-speaker term ``same·KL`` rewards for moving apart."""
+    p = as_float_array("p", p, ndim=2)
+    q = as_float_array("q", q, ndim=2)
+    if p.shape != q.shape or p.size == 0:
+        raise ValueError(f"p and q must be non-empty arrays of the same shape (n, d); got {p.shape} and {q.shape}")
+    if not (np.all(p > 0) and np.all(q > 0)):
+        raise ValueError("p and q must hold only positive entries (clip or add epsilon first)")
+    return float(np.mean(np.sum(p * np.log(p / q), axis=1) < 0))
+
+
+def past_margin_fraction(same: object, distance: object, margin: float) -> float:
+    """Fraction of different-speaker pairs (``same == 0``) whose distance is at least ``margin``: their hinge
+    max(0, m − d) is zero, so they send no gradient back."""
+    same = as_float_array("same", same, ndim=1)
+    distance = as_float_array("distance", distance, ndim=1)
+    if same.shape != distance.shape or not np.any(same == 0):
+        raise ValueError("same and distance must be 1-D of equal length, with at least one different-speaker pair")
+    return float(np.mean(distance[same == 0] >= margin))

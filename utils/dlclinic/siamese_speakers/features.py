@@ -6,7 +6,7 @@ import numpy as np
 
 from dlclinic.backend import tf
 from dlclinic.checks import as_float_array
-from dlclinic.siamese_speakers.voices import RATE
+from dlclinic.siamese_speakers.data import RATE
 
 FRAME, HOP, BANDS = 512, 160, 40
 

@@ -1,4 +1,4 @@
-"""What speaker embeddings are for: verifying pairs (EER) and clustering utterances (MR, ARI, NMI)."""
+"""What speaker embeddings are for: verifying pairs (EER, DET, minDCF) and clustering utterances (MR, ARI, NMI)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,16 @@ def equal_error_rate(same: object, distance: object) -> tuple[float, float]:
     The threshold runs over the observed distances; the EER is the mean of the false-accept and false-reject
     rates where they are closest.
     """
+    thresholds, far, frr = error_rates(same, distance)
+    i = int(np.argmin(np.abs(far - frr)))
+    return float((far[i] + frr[i]) / 2), float(thresholds[i])
+
+
+def error_rates(same: object, distance: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """False-accept and false-reject rates (FAR, FRR) at every distinct distance used as the threshold.
+
+    A pair is accepted as same-speaker when its distance is at most the threshold. Returns (thresholds, FAR, FRR).
+    """
     same = as_float_array("same", same, ndim=1)
     distance = as_float_array("distance", distance, ndim=1)
     same_shape("same", same, "distance", distance)
@@ -28,10 +38,18 @@ def equal_error_rate(same: object, distance: object) -> tuple[float, float]:
     d, s = distance[order], same[order]
     last = np.r_[d[1:] != d[:-1], True]  # accept everything up to and including each distinct value
     accepted_same, accepted_diff = np.cumsum(s)[last], np.cumsum(1 - s)[last]
-    thresholds = d[last]
-    far, frr = accepted_diff / n_diff, 1 - accepted_same / n_same
-    i = int(np.argmin(np.abs(far - frr)))
-    return float((far[i] + frr[i]) / 2), float(thresholds[i])
+    return d[last], accepted_diff / n_diff, 1 - accepted_same / n_same
+
+
+def min_dcf(same: object, distance: object, p_target: float = 0.05, c_miss: float = 1.0, c_fa: float = 1.0) -> float:
+    """Normalised minimum detection cost: min over thresholds of (C_miss·P_miss·P_t + C_fa·P_fa·(1 − P_t)),
+    divided by the cost of the better of "accept all" and "reject all" (so 1 is no better than a fixed answer)."""
+    if not 0 < p_target < 1 or c_miss <= 0 or c_fa <= 0:
+        raise ValueError(f"p_target must lie in (0, 1) and the costs be positive; got {p_target}, {c_miss}, {c_fa}")
+    _, far, frr = error_rates(same, distance)
+    far, frr = np.r_[0.0, far], np.r_[1.0, frr]  # also the threshold that accepts nothing
+    cost = c_miss * frr * p_target + c_fa * far * (1 - p_target)
+    return float(cost.min() / min(c_miss * p_target, c_fa * (1 - p_target)))
 
 
 def misclassification_rate(y_true: object, y_pred: object) -> float:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from dlclinic.backend import keras
-from dlclinic.siamese_speakers.divergence import reporter_kl
 
-OUTPUTS = ("prelu", "softmax", "linear")
+OUTPUTS = ("prelu", "softplus", "softmax", "linear")
 
 
 def build_branch(
@@ -21,20 +20,24 @@ def build_branch(
 ) -> keras.Model:
     """One branch: mean-pool ``pool`` frames → BiLSTM(``units``) → Dense + PReLU → Dense → ``output``.
 
-    ``"prelu"`` is the report's last layer (PReLU started at zero slope, so outputs of any sign and size);
-    ``"softmax"`` makes each embedding a probability vector; ``"linear"`` leaves it free (for cosine distances).
+    ``"prelu"`` is the report's last layer (PReLU started at zero slope, but the slope is trained, so outputs of
+    any sign and size); ``"softplus"`` gives positive outputs that need not sum to one (the answer's suggestion);
+    ``"softmax"`` makes each embedding a probability vector; ``"linear"`` leaves it free (cosine distances, and
+    the speaker classifier's penultimate layer).
     Pooling the time axis before the LSTM keeps the case cheap on a CPU.
     """
     if output not in OUTPUTS:
         raise ValueError(f"output must be one of {OUTPUTS}; got {output!r}")
     inputs = keras.Input((frames, bands))
     x = keras.layers.AveragePooling1D(pool)(inputs) if pool > 1 else inputs
-    x = keras.layers.Bidirectional(keras.layers.LSTM(units))(x)
+    x = keras.layers.Bidirectional(keras.layers.LSTM(units), name="blstm")(x)
     x = keras.layers.Dense(hidden)(x)
     x = keras.layers.PReLU(alpha_initializer="zeros")(x)
     x = keras.layers.Dense(embedding)(x)
     if output == "prelu":
         x = keras.layers.PReLU(alpha_initializer="zeros")(x)
+    elif output == "softplus":
+        x = keras.layers.Activation("softplus")(x)
     elif output == "softmax":
         x = keras.layers.Softmax()(x)
     return keras.Model(inputs, x, name=f"branch_{output}")
@@ -65,7 +68,18 @@ def pair_loss(loss: Callable, **kwargs) -> Callable:
     return keras_loss
 
 
-def build_reporter(**branch_kwargs) -> tuple[keras.Model, keras.Model]:
-    """The report's siamese net: PReLU branch, clipped one-way KL distance layer. Returns (siamese, branch)."""
-    branch = build_branch("prelu", **branch_kwargs)
-    return build_pair_model(branch, reporter_kl), branch
+def blstm_embedder(branch: keras.Model) -> keras.Model:
+    """The branch cut after its BiLSTM layer: the report's extraction mode (embeddings of 2 × units numbers)."""
+    return keras.Model(branch.input, branch.get_layer("blstm").output, name="blstm_embedder")
+
+
+def build_speaker_classifier(n_speakers: int, **branch_kwargs) -> tuple[keras.Model, keras.Model]:
+    """The field's baseline: a ``"linear"`` branch, then a Dense layer of ``n_speakers`` logits.
+
+    Returns (classifier, branch); the branch's output (the penultimate layer) is the embedding.
+    """
+    if not isinstance(n_speakers, int) or n_speakers < 2:
+        raise ValueError(f"n_speakers must be an int of at least 2; got {n_speakers!r}")
+    branch = build_branch("linear", **branch_kwargs)
+    logits = keras.layers.Dense(n_speakers, name="speaker_logits")(branch.output)
+    return keras.Model(branch.input, logits, name="speaker_classifier"), branch

@@ -1,4 +1,4 @@
-"""Case 5's figures: spectrograms of two speakers, distance histograms and 2-D maps of embeddings."""
+"""Case 5's figures: spectrograms of two speakers, distance histograms, DET curves and 2-D maps of embeddings."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ from collections.abc import Mapping
 
 import matplotlib.pyplot as plt
 import numpy as np
+from scipy.stats import norm
 from sklearn.decomposition import PCA
+
+from dlclinic.siamese_speakers.metrics import error_rates
 
 
 def spectrograms(features: Mapping[str, np.ndarray]):
@@ -45,5 +48,25 @@ def embedding_maps(embeddings: Mapping[str, np.ndarray], labels: np.ndarray):
         ax.set_title(title, fontsize=9)
         ax.set_xticks([])
         ax.set_yticks([])
+    fig.tight_layout()
+    return fig
+
+
+def det_curves(trials: Mapping[str, tuple[np.ndarray, np.ndarray]], floor: float = 1e-3):
+    """Detection error trade-off: false-reject against false-accept rate on normal-deviate axes, one curve per
+    method from its ``(same, distance)`` trials; rates below ``floor`` are drawn at the floor."""
+    fig, ax = plt.subplots(figsize=(4.2, 4.0))
+    for name, (same, distance) in trials.items():
+        _, far, frr = error_rates(same, distance)
+        ax.plot(norm.ppf(np.clip(far, floor, 1 - floor)), norm.ppf(np.clip(frr, floor, 1 - floor)), label=name)
+    ticks = np.array([0.01, 0.05, 0.2, 0.5, 0.8])
+    ax.set_xticks(norm.ppf(ticks), [f"{t:g}" for t in ticks])
+    ax.set_yticks(norm.ppf(ticks), [f"{t:g}" for t in ticks])
+    ax.plot(norm.ppf([floor, 1 - floor]), norm.ppf([floor, 1 - floor]), color="grey", lw=0.5, ls=":")
+    ax.set_xlim(norm.ppf(0.005), norm.ppf(0.95))
+    ax.set_ylim(norm.ppf(0.005), norm.ppf(0.95))
+    ax.set_xlabel("false-accept rate")
+    ax.set_ylabel("false-reject rate")
+    ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
