@@ -216,6 +216,7 @@ def run_cases(
     os.environ.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")
     mode = "quick" if quick else "full"
     cases = [plan(slug, cases_dir, build_dir) for slug in slugs]
+    commit = commit_of(cases_dir) if record_dir is not None else None  # the code that runs, not HEAD at the end
     seconds, peaks = {}, {}
     for number, case in enumerate(cases, start=1):
         print(f"[{number}/{len(cases)}] {case.slug} ({mode}) ...", end=" ", flush=True)
@@ -250,7 +251,6 @@ def run_cases(
     table = runtime_table(results)
     (build_dir / "runtimes.md").write_text(table, encoding="utf-8")
     if record_dir is not None:
-        commit = commit_of(cases_dir)
         for slug, record in records.items():
             timing = timings[slug][mode]
             run = {"date": timing["date"], "device": record["device"], "commit": commit,
