@@ -49,16 +49,20 @@ $(NODE_STAMP): package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-book: $(STAMP) $(NODE_STAMP)  ## execute the cases (quick) and build the HTML into book/_build/html
+# The site check needs Chromium; it is skipped without one unless DLCLINIC_REQUIRE_BROWSER=1 (as in .ci/run).
+SITE_CHECK_OPTIONAL := $(if $(filter 1,$(DLCLINIC_REQUIRE_BROWSER)),,--optional)
+
+book: $(STAMP) $(NODE_STAMP)  ## execute the cases (quick), check their claims, build the HTML, check the site
 	$(PY) -m dlclinic.build.run
+	DLCLINIC_EXECUTED=build $(PY) -m pytest -m slow -q -p no:cacheprovider
 	$(PY) -m dlclinic.build.book
-	$(PY) -m dlclinic.build.site_check --optional
+	$(PY) -m dlclinic.build.site_check $(SITE_CHECK_OPTIONAL)
 
 full: $(STAMP)  ## execute every case (or CASE=NN-name) with its full budget; record it in benchmarks/full/
 	$(PY) -m dlclinic.build.run --full --record-full $(CASE)
 
-test: $(STAMP) $(NODE_STAMP)  ## the whole test suite: unit, notebooks (slow), grading and scripted classes, book
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15
+test: $(STAMP) $(NODE_STAMP)  ## the test suite: unit, notebooks, grading and scripted classes, a small book
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15 -m "not slow"
 
 class: $(STAMP)  ## only the scripted classes of make test (and the solution and release runs they share)
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=5 tests/test_class.py

@@ -1,7 +1,9 @@
 """Shared pytest configuration.
 
-``make test`` runs the suite on two pytest-xdist workers (``-n 2 --dist loadgroup``): the quick-mode runs
-train with TensorFlow on every core while nbgrader's kernels mostly use one, so the two overlap well. Each
+``make test`` runs the suite but the ``slow`` tests on two pytest-xdist workers (``-n 2 --dist loadgroup``); the
+``slow`` tests check the quick-mode runs of the cases, and ``make book`` runs them on the notebooks it has just
+executed (``DLCLINIC_EXECUTED``), so that every case is executed once, not once for the book and once for the
+suite. Each
 assignment's grading tests (tests/test_grading.py and tests/test_class.py) share one course directory and its
 grading runs (``graded_course.GradedCourse``, built on the test harness in ``tests/harness/``), so they are kept
 on one worker (an ``xdist_group`` per assignment); a case's quick run is shared across workers through a lock
@@ -71,16 +73,29 @@ def graded_course(tmp_path_factory):
             course.write_times(tmp_path_factory.getbasetemp() / f"autograde-times-{slug}.json")
 
 
+def _executed_by_make_book(build: Path, slug: str) -> tuple[Path, subprocess.CompletedProcess]:
+    """The quick run of ``slug`` that ``make book`` made in ``build`` (its ``executed/`` and ``results.json``)."""
+    args = ["make", "book"]
+    if not (build / "executed" / f"{slug}.ipynb").is_file() or not (build / "results.json").is_file():
+        return build, subprocess.CompletedProcess(args, 1, "", f"{build} holds no quick run of {slug}")
+    return build, subprocess.CompletedProcess(args, 0, "", "")
+
+
 @pytest.fixture(scope="session")
 def quick_run(tmp_path_factory):
     """Run a case once per session in quick mode through ``python -m dlclinic.build.run``; return its build folder.
 
     The notebook hygiene test and each case's own checks share the one run (minutes on 2 cores), also when
-    they land on different xdist workers: the first to ask runs it while holding ``<slug>.lock``.
+    they land on different xdist workers: the first to ask runs it while holding ``<slug>.lock``. With
+    ``DLCLINIC_EXECUTED=<build folder>`` (what ``make book`` sets after executing the cases) the checks read the
+    runs found there instead of executing the cases again.
     """
     shared = _shared_dir(tmp_path_factory)
+    executed = os.environ.get("DLCLINIC_EXECUTED")
 
     def run(slug: str) -> tuple[Path, subprocess.CompletedProcess]:
+        if executed:
+            return _executed_by_make_book(Path(executed).resolve(), slug)
         build, record = shared / slug, shared / f"{slug}.json"
         with open(shared / f"{slug}.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
