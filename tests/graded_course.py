@@ -8,15 +8,16 @@ assignment's grading tests in one group), in one course whose gradebook holds th
    imported once, nbgrader's own scoring of each test cell): whether a test catches a mistake does not depend
    on nbgrader, and ``tests/test_grading_lib.py`` shows that the runner agrees with nbgrader on the toy;
 3. the rest of the scripted class (``harness.classroom``), ``blank`` (the untouched release) included, in one
-   nbgrader run; the looping cell alone gets ``LOOP_TIMEOUT`` seconds, so nbgrader stops it as it would at the
-   course's timeout, only sooner; the copier is first refused as it is, then graded after ``dedupe``;
+   nbgrader run; the troublemaker's looping cell alone gets ``LOOP_TIMEOUT`` seconds, so nbgrader stops it as
+   it would at the course's timeout, only sooner; the troublemaker's notebook, which holds a pasted copy of a
+   graded cell, is first refused as it is, then graded after ``dedupe``;
 4. ``export`` and ``generate_feedback`` for the class, then the whole class autograded and exported again.
 
-The second pass proves that regrading reproduces the gradebook without training ``perfect`` again: nbgrader
-regrades ``perfect`` from the outputs its first autograde produced (``REGRADE_FROM_OUTPUTS``: its sanitising,
-cell overwriting, scoring and saving, without ``ClearOutput`` and ``Execute``), while the other students, who
-run in seconds, are executed again. Training determinism is not what that test is about; the solution's run
-proves the training task passes within the course's timeout.
+The second pass proves that regrading reproduces the gradebook (nbgrader overwriting graded submissions,
+their grades and the export) without executing the class again: nbgrader regrades every student from the
+outputs their first autograde produced (``REGRADE_FROM_OUTPUTS``: its sanitising, cell overwriting, scoring
+and saving, without ``ClearOutput`` and ``Execute``). Execution is what the first pass tests; training
+determinism is not what this test is about.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from nbformat import NotebookNode
 
 from dlclinic.grading import NbgraderError, dedupe_grade_ids
 
-# The graded function, returning an array or a number, that the wrong_shape student answers with one axis too many.
+# The graded function, returning an array or a number, that the troublemaker answers with one axis too many.
 WRONG_SHAPE = {
     "01-transcript-segmentation": "pk",
     "02-pose-heatmaps": "gaussian_heatmaps",
@@ -51,11 +52,13 @@ WRONG_SHAPE = {
     "04-bnn-uncertainty": "predictive_moments",
     "05-siamese-speakers": "equal_error_rate",
 }
-# Seconds the looper's endless cell runs before nbgrader interrupts it (every other cell has the course's timeout).
+# The student whose notebook holds a pasted copy of a graded cell (refused by nbgrader until ``dedupe``).
+PASTER = "troublemaker"
+# Seconds the troublemaker's endless cell runs before nbgrader stops it (every other cell has the course's timeout).
 LOOP_TIMEOUT = 5
 # Seconds nbgrader waits for a kernel's last outputs once a cell has replied (nbclient's default: 4). After the
-# interrupt that stops the looper, a kernel on a loaded 2-core machine took longer, and nbgrader then dropped
-# the looper's whole submission ("Removing failed assignment"); the class's runs allow for that.
+# interrupt that stops the loop, a kernel on a loaded 2-core machine took longer, and nbgrader then dropped
+# the looping student's whole submission ("Removing failed assignment"); the class's runs allow for that.
 IOPUB_TIMEOUT = 30
 
 
@@ -166,11 +169,11 @@ class GradedCourse:
 
     @property
     def refusal(self) -> str:
-        """What nbgrader says about the copier's notebook as submitted ("" if it grades it)."""
+        """What nbgrader says about the troublemaker's notebook as submitted ("" if it grades it)."""
 
         def submit() -> str:
             try:
-                autograde(self.course, {"copier": self.students["copier"].notebook}, config=self.loop_config)
+                autograde(self.course, {PASTER: self.students[PASTER].notebook}, config=self.loop_config)
             except NbgraderError as error:
                 return str(error)
             return ""
@@ -179,17 +182,17 @@ class GradedCourse:
 
     @property
     def repeated(self) -> list[str]:
-        """The grade ids ``dedupe`` removes from the copier's notebook."""
-        return self._once("deduped", self._dedupe_copier)[1]
+        """The grade ids ``dedupe`` removes from the troublemaker's notebook."""
+        return self._once("deduped", self._dedupe_paster)[1]
 
-    def _dedupe_copier(self) -> tuple[NotebookNode, list[str]]:
-        notebook = copy.deepcopy(self.students["copier"].notebook)
+    def _dedupe_paster(self) -> tuple[NotebookNode, list[str]]:
+        notebook = copy.deepcopy(self.students[PASTER].notebook)
         return notebook, dedupe_grade_ids(notebook)  # what the instructor runs, then regrades
 
     def _rest_of_class(self) -> dict[str, NotebookNode]:
-        """Every student but ``perfect``, the copier's notebook as ``dedupe`` repaired it."""
+        """Every student but ``perfect``, the troublemaker's notebook as ``dedupe`` repaired it."""
         rest = {sid: s.notebook for sid, s in self.students.items() if sid != "perfect"}
-        rest["copier"] = self._once("deduped", self._dedupe_copier)[0]
+        rest[PASTER] = self._once("deduped", self._dedupe_paster)[0]
         return rest
 
     def _grade_class(self) -> dict[str, Scores]:
@@ -229,13 +232,13 @@ class GradedCourse:
 
     @property
     def second(self) -> dict[str, tuple[float, float]]:
-        """The export after the whole class is autograded again (``perfect`` from its first outputs)."""
+        """The export after the whole class is autograded again, from the outputs of the first autograde."""
 
         def grade() -> dict[str, tuple[float, float]]:
             self.feedback  # noqa: B018
-            perfect = with_outputs_of(self.students["perfect"].notebook, self.autograded("perfect"))
-            self._timed("second autograde, perfect from its outputs", {"perfect": perfect}, REGRADE_FROM_OUTPUTS)
-            self._timed("second autograde, per other class submission", self._rest_of_class(), self.loop_config)
+            submitted = {"perfect": self.students["perfect"].notebook, **self._rest_of_class()}
+            again = {sid: with_outputs_of(nb, self.autograded(sid)) for sid, nb in submitted.items()}
+            self._timed("second autograde, per submission (from its outputs)", again, REGRADE_FROM_OUTPUTS)
             return self._export("second")
 
         return self._once("second", grade)

@@ -3,9 +3,10 @@
 Per assignment, in the course that tests/test_grading.py also grades (``tests/graded_course.py``):
 ``db student import`` of the roster, ``generate_assignment``, the submissions placed where ``collect`` puts
 them, ``autograde``, ``generate_feedback`` and ``export``; then the whole class is autograded and exported
-again. The students (``harness.classroom``) have known grades: perfect, blank, partial, one who
-edited a locked test to ``assert True``, one who pasted a second copy of a graded cell, one whose answer loops
-forever and one whose answer has the wrong shape. ``DLCLINIC_CLASS=slug,...`` grades only those classes.
+again. The students (``harness.classroom``) have known grades: perfect, blank, and a troublemaker
+whose notebook holds the unusual mistakes in answers of their own (an answer that loops forever with its
+locked tests edited to ``assert True``, an answer of the wrong shape and a pasted second copy of a graded
+cell) and is otherwise right, so that it earns partial credit. ``DLCLINIC_CLASS=slug,...`` grades only those classes.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def test_every_student_gets_feedback(graded_course, slug):
 
 @pytest.mark.parametrize("slug", SLUGS)
 def test_a_loop_that_never_ends_times_out_and_the_rest_is_graded(graded_course, slug):
-    cells = graded_course(slug).autograded("looper").cells
+    cells = graded_course(slug).autograded("troublemaker").cells
     index = next(i for i, cell in enumerate(cells) if cell.source == LOOP)
     errors = [out for out in cells[index].outputs if out.output_type == "error"]
     assert errors, "the looping cell has no error output: the timeout did not stop it"
@@ -70,7 +71,7 @@ def test_a_loop_that_never_ends_times_out_and_the_rest_is_graded(graded_course, 
 def test_a_wrong_shape_fails_with_a_readable_message(graded_course, slug):
     graded_class = graded_course(slug)
     name = WRONG_SHAPE[slug]
-    cells = graded_class.autograded("wrong_shape").cells
+    cells = graded_class.autograded("troublemaker").cells
     tests = [c for c in cells if (grade_id(c) or "").startswith(f"test_{name}")]
     unreadable = []
     for cell in tests:
@@ -89,7 +90,7 @@ def test_a_copied_graded_cell_is_refused_then_graded_once_after_dedupe(graded_co
         "nbgrader 0.9 used to refuse a submission with a repeated grade id (jupyter/nbgrader#1083); if it now "
         "grades it, update dlclinic.grading.dedupe.dedupe_grade_ids and the instructor page"
     )
-    assert graded_class.repeated, "dedupe_grade_ids found no repeated grade id in the copier's notebook"
+    assert graded_class.repeated, "dedupe_grade_ids found no repeated grade id in the troublemaker's notebook"
 
 
 @pytest.mark.parametrize("slug", ASSIGNMENTS)

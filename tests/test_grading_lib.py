@@ -373,13 +373,15 @@ def test_release_command_needs_assignments(tmp_path, capsys):
 
 def test_class_roster_expectations_follow_the_points(source):
     roster = {s.id: s for s in class_roster(source, release_of(source), wrong_shape="tf_square")}
-    assert list(roster) == ["perfect", "blank", "partial", "tamperer", "copier", "looper", "wrong_shape"]
-    assert (roster["perfect"].expected, roster["blank"].expected, roster["partial"].expected) == (6, 0, 1)
-    # tf_square (3 points) is the last fast answer: tampered with, looping or mis-shaped, it loses its tests.
-    assert roster["tamperer"].expected == roster["looper"].expected == roster["wrong_shape"].expected == 1
-    assert roster["copier"].expected == 4  # the slow training task is left as its stub
-    sources = {cells.grade_id(c): c.source for c in roster["tamperer"].notebook.cells}
-    assert sources["test_tf_square"].startswith("assert True") and STUB in sources["tf_square"]
+    assert list(roster) == ["perfect", "blank", "troublemaker"]
+    assert (roster["perfect"].expected, roster["blank"].expected) == (6, 0)
+    # Of the 4 fast points, the looping double (1) and the mis-shaped tf_square (3) are lost; training is a stub.
+    assert roster["troublemaker"].expected == 0
+    notebook = roster["troublemaker"].notebook
+    sources = {cells.grade_id(c): c.source for c in notebook.cells}
+    assert sources["double"] == LOOP and sources["test_double"].startswith("assert True")
+    assert "expand_dims" in sources["tf_square"]
+    assert [cells.grade_id(c) for c in notebook.cells].count("test_double") == 2  # the pasted copy
     with pytest.raises(ValueError, match="wrong_shape must name"):
         class_roster(source, release_of(source), wrong_shape="train_model")
 

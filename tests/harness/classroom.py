@@ -58,62 +58,53 @@ def _replace(nb: NotebookNode, grade_id: str, source: str) -> None:
 def class_roster(source: NotebookNode, release: NotebookNode, wrong_shape: str) -> list[Student]:
     """The class of the assignment whose source and release notebooks are given.
 
-    ``wrong_shape`` names a graded function that returns an array or a number: one student returns its result
-    with an extra trailing axis. ``looper`` finishes quickly when its ``LOOP`` cell alone gets a short timeout
-    (``harness.autograde.cell_timeouts``).
+    ``perfect`` (the solution), ``blank`` (the release) and ``troublemaker``, who answers every fast answer
+    right but two, in which they make the four mistakes of an unusual submission (so they also earn partial
+    credit): one answer (the last fast answer other than ``wrong_shape``, which later answers do not build on)
+    loops forever and its locked tests are edited to ``assert True``; ``wrong_shape`` (a graded function that
+    returns an array or a number) returns one axis too many; and a second copy of a locked test cell is pasted
+    at the end. Each mistake costs exactly the points of its answer's tests, so a grader that mishandled any of
+    them (kept the edited tests, never stopped the loop, crashed on the shape, counted the copy twice) gives
+    another total. The loop finishes quickly when its ``LOOP`` cell alone gets a short
+    timeout (``harness.autograde.cell_timeouts``).
     """
     fast, slow = _graded_answers(source)
-    if not fast:
-        raise ValueError("the assignment needs at least one graded answer that is not tagged 'slow'")
     if wrong_shape not in fast:
         raise ValueError(f"wrong_shape must name a graded answer that is not slow: one of {fast}")
+    others = [name for name in fast if name != wrong_shape]
+    if not others:
+        raise ValueError("the assignment needs a graded answer that is not slow besides wrong_shape")
     tests = cells.tests_of(source)
     total = points(source, cells.test_ids(source))
     without_slow = total - points(source, [t for name in slow for t in tests[name]])
-    last = fast[-1]  # later answers do not build on it, so breaking it costs exactly its own tests
+    looped = others[-1]
 
-    partial = _solved_fast(source, release)
-    solved = fast[: (len(fast) + 1) // 2]
-    for cell, released in zip(partial.cells, release.cells, strict=True):
-        if cells.grade_id(cell) in fast and cells.grade_id(cell) not in solved:
-            cell.source = released.source
-
-    tamperer = _solved_fast(source, release)
-    _replace(tamperer, last, next(c.source for c in release.cells if cells.grade_id(c) == last))
-    for tid in tests[last]:
-        _replace(tamperer, tid, "assert True  # the student 'fixed' the failing test")
-
-    copier = _solved_fast(source, release)
-    pasted = copy.deepcopy(next(c for c in copier.cells if cells.grade_id(c) == tests[last][0]))
-    pasted.id = f"{pasted.id}-copy"  # a pasted cell gets a new cell id but keeps its nbgrader metadata
-    copier.cells.append(pasted)
-
-    looper = _solved_fast(source, release)
-    _replace(looper, last, LOOP)
-
-    shaped = _solved_fast(source, release)
-    answer = next(c for c in shaped.cells if cells.grade_id(c) == wrong_shape)
+    troublemaker = _solved_fast(source, release)
+    _replace(troublemaker, looped, LOOP)
+    for tid in tests[looped]:
+        _replace(troublemaker, tid, "assert True  # the student 'fixed' the failing test")
+    answer = next(c for c in troublemaker.cells if cells.grade_id(c) == wrong_shape)
     shaped_source = (
         f"{answer.source}\n\n\n_{wrong_shape} = {wrong_shape}\n\n\n"
         f"def {wrong_shape}(*args, **kwargs):  # returns one axis too many\n"
         f"    import numpy\n\n    return numpy.expand_dims(numpy.asarray(_{wrong_shape}(*args, **kwargs)), -1)"
     )
-    _replace(shaped, wrong_shape, shaped_source)
+    _replace(troublemaker, wrong_shape, shaped_source)
+    pasted = copy.deepcopy(next(c for c in troublemaker.cells if cells.grade_id(c) == tests[looped][0]))
+    pasted.id = f"{pasted.id}-copy"  # a pasted cell gets a new cell id but keeps its nbgrader metadata
+    troublemaker.cells.append(pasted)
 
-    def lost(name: str) -> float:
-        return without_slow - points(source, tests[name])
-
+    mistakes = (
+        f"loops in {looped} and edits its tests to `assert True`, returns {wrong_shape} with an extra trailing "
+        f"axis, pastes a second copy of the locked cell {tests[looped][0]}"
+    )
     return [
         Student("perfect", solved_submission(source, release), total, "the solution, training included"),
         Student("blank", copy.deepcopy(release), 0.0, "the release, untouched"),
         Student(
-            "partial",
-            partial,
-            points(source, [t for name in solved for t in tests[name]]),
-            f"answers {', '.join(solved)} and leaves the rest",
+            "troublemaker",
+            troublemaker,
+            without_slow - points(source, tests[looped] + tests[wrong_shape]),
+            mistakes,
         ),
-        Student("tamperer", tamperer, lost(last), f"leaves {last} unanswered and edits its tests to `assert True`"),
-        Student("copier", copier, without_slow, f"pastes a second copy of the locked cell {tests[last][0]}"),
-        Student("looper", looper, lost(last), f"answers {last} with a loop that never ends"),
-        Student("wrong_shape", shaped, lost(wrong_shape), f"returns {wrong_shape} with an extra trailing axis"),
     ]
