@@ -55,7 +55,7 @@ WRONG_SHAPE = {
 # The student whose notebook holds a pasted copy of a graded cell (refused by nbgrader until ``dedupe``).
 PASTER = "troublemaker"
 # Seconds the troublemaker's endless cell runs before nbgrader stops it (every other cell has the course's timeout).
-LOOP_TIMEOUT = 5
+LOOP_TIMEOUT = 2
 # Seconds nbgrader waits for a kernel's last outputs once a cell has replied (nbclient's default: 4). After the
 # interrupt that stops the loop, a kernel on a loaded 2-core machine took longer, and nbgrader then dropped
 # the looping student's whole submission ("Removing failed assignment"); the class's runs allow for that.
