@@ -3,11 +3,10 @@
 ``make test`` runs the suite but the ``slow`` tests on two pytest-xdist workers (``-n 2 --dist loadgroup``); the
 ``slow`` tests check the quick-mode runs of the cases, and ``make book`` runs them on the notebooks it has just
 executed (``DLCLINIC_EXECUTED``), so that every case is executed once, not once for the book and once for the
-suite. Each
-assignment's grading tests (tests/test_grading.py and tests/test_class.py) share one course directory and its
-grading runs (``graded_course.GradedCourse``, built on the test harness in ``tests/harness/``), so they are kept
-on one worker (an ``xdist_group`` per assignment); a case's quick run is shared across workers through a lock
-file.
+suite. Each assignment's grading tests (tests/test_grading.py and tests/test_class.py) share one course
+directory and its grading runs (``graded_course.GradedCourse``, built on the test harness in
+``tests/harness/``), so they are kept on one worker (an ``xdist_group`` per assignment); without
+``DLCLINIC_EXECUTED``, a case's quick run is shared across workers through a lock file.
 """
 
 from __future__ import annotations
@@ -32,7 +31,7 @@ def pytest_configure(config):
         "markers", "grading: autogrades course notebooks with nbgrader (slow; deselect with -m 'not grading')"
     )
     config.addinivalue_line(
-        "markers", "slow: executes the case notebooks in quick mode (minutes; deselect with -m 'not slow')"
+        "markers", "slow: checks the cases' quick runs (executes them unless DLCLINIC_EXECUTED names make book's build)"
     )
     config.addinivalue_line(
         "markers", "book: builds the Jupyter Book (~15 s; needs npm ci; deselect with -m 'not book')"
