@@ -231,6 +231,18 @@ class TestBaselinesAndFeatures:
         assert labels.shape == docs.labels[0].shape and set(np.unique(labels)) <= {0, 1} and labels[0] == 0
         assert not texttiling(["One short sentence here."]).any()
 
+    @pytest.mark.parametrize(("w", "k"), [(20, 6), (10, 6), (5, 3), (3, 1)])
+    def test_texttiling_scores_gaps_exactly_as_nltk(self, w, k):
+        from nltk.tokenize.texttiling import TextTilingTokenizer
+        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+        from dlclinic.transcript_segmentation.baselines import _TextTilingTokenizer
+
+        text = "\n\n".join(make_documents(1, split_topics(0)["test"], seed=7).sentences[0])
+        options = {"w": w, "k": k, "stopwords": sorted(ENGLISH_STOP_WORDS), "demo_mode": True}
+        ours, nltks = _TextTilingTokenizer(**options).tokenize(text), TextTilingTokenizer(**options).tokenize(text)
+        assert [list(a) for a in ours] == [list(b) for b in nltks]  # gap, smoothed and depth scores; boundaries
+
     def test_trivial_segmenters(self):
         assert constant(5, 1).tolist() == [1] * 5 and not constant(5, 0).any()
         assert random_boundaries(1000, 0.1, np.random.default_rng(0)).mean() == pytest.approx(0.1, abs=0.03)

@@ -3,12 +3,34 @@ sentence embeddings, and the trivial all-0 / all-1 / random."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from nltk.tokenize.texttiling import TextTilingTokenizer
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from dlclinic.checks import positive_int
 from dlclinic.transcript_segmentation.features import gap_features
+
+
+class _TextTilingTokenizer(TextTilingTokenizer):
+    """nltk's TextTiling with its block comparison computed from a token-count matrix: the same integer sums,
+    so the same gap scores, without nltk's Python loop over every token for every gap."""
+
+    def _block_comparison(self, tokseqs, token_table):
+        counts = np.zeros((len(tokseqs), len(token_table)), dtype=np.int64)
+        for column, field in enumerate(token_table.values()):
+            for sequence, count in field.ts_occurences:
+                counts[sequence, column] += count
+        gaps = len(tokseqs) - 1
+        scores = []
+        for gap in range(gaps):
+            window = gap + 1 if gap < self.k - 1 else gaps - gap if gap > gaps - self.k else self.k
+            before = counts[[int(ts.index) for ts in tokseqs[gap - window + 1 : gap + 1]]].sum(axis=0)
+            after = counts[[int(ts.index) for ts in tokseqs[gap + 1 : gap + window + 1]]].sum(axis=0)
+            divisor = float(before @ before) * float(after @ after)
+            scores.append(float(before @ after) / math.sqrt(divisor) if divisor else 0.0)
+        return scores
 
 
 def texttiling(sentences: list[str], w: int = 10, k: int = 6) -> np.ndarray:
@@ -23,7 +45,7 @@ def texttiling(sentences: list[str], w: int = 10, k: int = 6) -> np.ndarray:
     if not sentences:
         raise ValueError("sentences must hold at least one sentence")
     labels = np.zeros(len(sentences), dtype=int)
-    tiler = TextTilingTokenizer(w=w, k=k, stopwords=sorted(ENGLISH_STOP_WORDS))
+    tiler = _TextTilingTokenizer(w=w, k=k, stopwords=sorted(ENGLISH_STOP_WORDS))
     try:
         tiles = tiler.tokenize("\n\n".join(sentences))
     except ValueError:  # nltk: "Input vector needs to be bigger than window size" on short texts
