@@ -1,39 +1,82 @@
-"""``python -m dlclinic.grading release [SLUG ...]``: regenerate ``exercises/<slug>/`` from ``solutions/<slug>/``.
+"""The instructor's grading commands; run them from the course's root (the repository's private copy).
 
-Run it from the repository root; with no slug it releases every assignment under ``solutions/``. It runs
-``nbgrader generate_assignment <slug> --force`` with this interpreter's scripts on ``PATH`` (nbgrader needs
-``alembic`` from there the first time it creates ``gradebook.db``).
+``python -m dlclinic.grading release [SLUG ...]``: regenerate ``exercises/<slug>/`` from ``solutions/<slug>/``
+(``nbgrader generate_assignment``; it also records the assignment in ``gradebook.db``).
 
-``python -m dlclinic.grading dedupe NOTEBOOK ...`` repairs submissions in which a student copied a graded
-cell (nbgrader refuses to autograde them): the last copy keeps the grade, earlier copies become plain cells.
-It prints one line per file, goes on past a file it cannot repair (missing, not a notebook) and then exits 1.
+``python -m dlclinic.grading autograde SLUG [--student ID ...]``: grade each submission in its own sandbox,
+merge the scores into the gradebook, list who was not graded and why, then audit (exit 1 on tampering).
+
+``python -m dlclinic.grading audit SLUG``: check the gradebook (exit 1 on tampering).
+
+``python -m dlclinic.grading scan SLUG|NOTEBOOK ...``: flag submissions for a person to read (exit 1 if any).
+
+``python -m dlclinic.grading repair NOTEBOOK ...``: re-apply the release's nbgrader metadata to submissions.
+
+``python -m dlclinic.grading dedupe NOTEBOOK ...``: only the copied-cell part of ``repair``.
+
+``python -m dlclinic.grading export SLUG --to FILE``: ``nbgrader export`` of the assignment, where a submission
+that could not be graded reads "not graded: <reason>" instead of a score of 0.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import sys
 from pathlib import Path
 
-from dlclinic.grading.course import RELEASE_DIR, SOURCE_DIR, NbgraderError, generate_release
+from dlclinic.grading.course import RELEASE_DIR, SOURCE_DIR, NbgraderError, generate_release, run_nbgrader
 from dlclinic.grading.dedupe import dedupe_file
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse the command line and release the chosen assignments; return the exit status."""
+    """Parse the command line and run the command; return the exit status."""
     parser = argparse.ArgumentParser(prog="python -m dlclinic.grading", description=__doc__.split("\n")[0])
+    parser.add_argument("--root", type=Path, default=Path.cwd(), help="the course's root (default: .)")
     commands = parser.add_subparsers(dest="command", required=True)
     release = commands.add_parser("release", help=f"regenerate {RELEASE_DIR}/<slug>/ from {SOURCE_DIR}/<slug>/")
     release.add_argument("slugs", nargs="*", metavar="SLUG", help="assignments to release (default: all)")
-    release.add_argument("--root", type=Path, default=Path.cwd(), help="repository root (default: .)")
+    release.add_argument("--root", type=Path, default=argparse.SUPPRESS, help="the course's root (default: .)")
+    grade = commands.add_parser("autograde", help="grade submissions, each in its own sandbox")
+    grade.add_argument("slug", metavar="SLUG")
+    grade.add_argument("--student", action="append", metavar="ID", help="grade only this student (repeatable)")
+    grade.add_argument("--notebook-timeout", type=float, default=1800, help="seconds per notebook (default 1800)")
+    grade.add_argument("--cell-timeout", type=int, default=0, help="seconds per cell (default: nbgrader_config.py)")
+    grade.add_argument("--memory-gib", type=float, default=8, help="address space per process (default 8 GiB)")
+    grade.add_argument("--tasks", type=int, default=512, help="processes and threads in the sandbox (default 512)")
+    commands.add_parser("audit", help="check the gradebook for tampering").add_argument("slug", metavar="SLUG")
+    scan = commands.add_parser("scan", help="flag submissions that use what no solution needs")
+    scan.add_argument("targets", nargs="+", metavar="SLUG|NOTEBOOK")
+    repair = commands.add_parser("repair", help="re-apply the release's nbgrader metadata to submissions")
+    repair.add_argument("notebooks", nargs="+", type=Path, metavar="NOTEBOOK")
     dedupe = commands.add_parser("dedupe", help="keep only the last copy of each repeated nbgrader grade id")
     dedupe.add_argument("notebooks", nargs="+", type=Path, metavar="NOTEBOOK", help="submitted notebooks to repair")
+    export = commands.add_parser("export", help="nbgrader export, with 'not graded: <reason>' where it applies")
+    export.add_argument("slug", metavar="SLUG")
+    export.add_argument("--to", type=Path, required=True, metavar="FILE")
     args = parser.parse_args(argv)
-    if args.command == "dedupe":
-        return _dedupe(args.notebooks)
-
     root = args.root.resolve()
-    slugs = args.slugs or sorted(p.name for p in (root / SOURCE_DIR).glob("*") if (p / f"{p.name}.ipynb").is_file())
+    run = {
+        "release": lambda: _release(root, args.slugs),
+        "autograde": lambda: _autograde(root, args),
+        "audit": lambda: _audit(root, args.slug),
+        "scan": lambda: _scan(root, args.targets),
+        "repair": lambda: _repair(root, args.notebooks),
+        "dedupe": lambda: _dedupe(args.notebooks),
+        "export": lambda: _export(root, args.slug, args.to),
+    }[args.command]
+    from dlclinic.grading.autograde import GradingError
+    from dlclinic.grading.sandbox import SandboxUnavailable
+
+    try:
+        return run()
+    except (GradingError, SandboxUnavailable, NbgraderError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def _release(root: Path, slugs: list[str]) -> int:
+    slugs = slugs or sorted(p.name for p in (root / SOURCE_DIR).glob("*") if (p / f"{p.name}.ipynb").is_file())
     if not slugs:
         print(f"no assignments under {root / SOURCE_DIR}", file=sys.stderr)
         return 1
@@ -47,6 +90,89 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _autograde(root: Path, args: argparse.Namespace) -> int:
+    from dlclinic.grading.autograde import autograde
+    from dlclinic.grading.sandbox import Limits, bwrap
+
+    bwrap()  # says how to install bubblewrap before any work is done
+    limits = Limits(memory_bytes=int(args.memory_gib * 2**30), tasks=args.tasks, wall_seconds=args.notebook_timeout)
+    result = autograde(root, args.slug, args.student, limits, args.cell_timeout)
+    for student in result.graded:
+        print(f"{student}: graded")
+    for student, reason in sorted(result.not_graded.items()):
+        print(f"{student}: not graded: {reason}")
+    _print_flags(root, [args.slug])
+    for problem in result.problems:
+        print(f"TAMPERING: {problem}", file=sys.stderr)
+    return 1 if result.problems else 0
+
+
+def _audit(root: Path, slug: str) -> int:
+    from dlclinic.grading.audit import audit
+    from dlclinic.grading.autograde import check_course
+
+    check_course(root, slug)
+    found = audit(root, slug)
+    for student, reason in sorted(found.ungraded.items()):
+        print(f"{student}: not graded: {reason}")
+    for problem in found.problems:
+        print(f"TAMPERING: {problem}", file=sys.stderr)
+    print(f"audit of {slug}: {len(found.problems)} problems, {len(found.ungraded)} submissions not graded")
+    return 1 if found.problems else 0
+
+
+def _print_flags(root: Path, names: list[str]) -> int:
+    """Print the scan's flags per notebook; return how many notebooks were flagged."""
+    from dlclinic.grading.notebooks import read_notebook
+    from dlclinic.grading.scan import scan_notebook, targets
+
+    flagged = 0
+    for path in targets(root, names):
+        release_path = root / RELEASE_DIR / path.stem / f"{path.stem}.ipynb"
+        try:
+            release = read_notebook(release_path) if release_path.is_file() else None
+            flags = scan_notebook(read_notebook(path), release)
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
+            flagged += 1
+            continue
+        flagged += bool(flags)
+        for flag in flags:
+            print(f"FLAGGED {path}: {flag}")
+    return flagged
+
+
+def _scan(root: Path, names: list[str]) -> int:
+    from dlclinic.grading.scan import targets
+
+    if not targets(root, names):
+        print(f"error: nothing to scan: no notebook or submissions for {' '.join(names)}", file=sys.stderr)
+        return 2
+    flagged = _print_flags(root, names)
+    print(f"{flagged} of {len(targets(root, names))} notebooks flagged for a person to read")
+    return 1 if flagged else 0
+
+
+def _repair(root: Path, paths: list[Path]) -> int:
+    from dlclinic.grading.repair import repair_file
+
+    failed = 0
+    for path in paths:
+        release = root / RELEASE_DIR / path.stem / f"{path.stem}.ipynb"
+        try:
+            if not release.is_file():
+                raise ValueError(f"{path}: no release {RELEASE_DIR}/{path.stem}/{path.stem}.ipynb under {root}")
+            changes = repair_file(path, release)
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
+            failed += 1
+            continue
+        print(f"{path}: {'nothing to repair' if not changes else f'{len(changes)} changes'}")
+        for change in changes:
+            print(f"  {change}")
+    return 1 if failed else 0
+
+
 def _dedupe(paths: list[Path]) -> int:
     failed = 0
     for path in paths:
@@ -58,6 +184,36 @@ def _dedupe(paths: list[Path]) -> int:
     if failed:
         print(f"{failed} of {len(paths)} notebooks could not be deduped", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _export(root: Path, slug: str, to: Path) -> int:
+    from dlclinic.grading.autograde import check_course
+    from dlclinic.grading.gradebook import snapshot
+    from dlclinic.grading.record import load_record
+
+    check_course(root, slug)
+    graded = set(snapshot(root, slug))
+    run_nbgrader(["export", f"--to={to.resolve()}", f"--assignment={slug}"], root)
+    record = load_record(root, slug)
+    not_graded = record.not_graded if record else {}
+    with open(to, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    fields = list(rows[0]) + ["status"] if rows else ["status"]
+    for row in rows:
+        reason = not_graded.get(row.get("student_id", ""))
+        if row.get("assignment") != slug:
+            row["status"] = ""
+            continue
+        graded_now = row.get("student_id") in graded and not reason
+        row["status"] = "graded" if graded_now else f"not graded: {reason or 'no submission graded'}"
+        if not graded_now:
+            row["score"] = ""
+    with open(to, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"wrote {to}: {len(rows)} rows, {sum(1 for r in rows if r['status'] != 'graded')} not graded")
+    return 0
 
 
 if __name__ == "__main__":

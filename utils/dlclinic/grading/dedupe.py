@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import nbformat
 from nbformat import NotebookNode
-from nbformat.reader import NotJSONError
+
+from dlclinic.grading.notebooks import read_notebook
 
 
 def dedupe_grade_ids(notebook: NotebookNode) -> list[str]:
@@ -37,28 +37,9 @@ def dedupe_file(path: Path) -> str:
     Raises ``ValueError`` with one sentence when ``path`` is missing, unreadable or not a Jupyter notebook.
     """
     path = Path(path)
-    if not path.exists():
-        raise ValueError(f"{path}: no such file")
-    if not path.is_file():
-        raise ValueError(f"{path}: not a file")
-    try:
-        notebook = nbformat.read(path, as_version=4)
-    except UnicodeDecodeError:
-        raise ValueError(f"{path}: not a Jupyter notebook (not UTF-8 text)") from None
-    except (NotJSONError, json.JSONDecodeError):
-        raise ValueError(f"{path}: not a Jupyter notebook (not JSON)") from None
-    except OSError as error:
-        raise ValueError(f"{path}: cannot be read ({error.strerror or error})") from None
-    except Exception as error:  # noqa: BLE001 - nbformat raises assorted errors for JSON that is no notebook
-        raise ValueError(f"{path}: JSON but not a Jupyter notebook ({_first_line(error)})") from None
-    if not isinstance(notebook.get("cells"), list):
-        raise ValueError(f"{path}: JSON but not a Jupyter notebook (no list of cells)")
+    notebook = read_notebook(path)
     repeated = dedupe_grade_ids(notebook)
     if repeated:
         nbformat.write(notebook, path)
     return f"{path}: {'kept the last copy of ' + ', '.join(repeated) if repeated else 'no repeated grade ids'}"
 
-
-def _first_line(error: Exception) -> str:
-    text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
