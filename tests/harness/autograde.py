@@ -15,7 +15,10 @@ from harness.scores import CellScore, Scores
 from nbformat import NotebookNode
 from nbgrader.api import Gradebook
 
+from dlclinic.grading.autograde import REGRADE_FROM_OUTPUTS
 from dlclinic.grading.course import run_nbgrader
+
+__all__ = ["REGRADE_FROM_OUTPUTS", "autograde", "cell_timeouts", "read_scores", "with_outputs_of"]
 
 _STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -75,23 +78,6 @@ def cell_timeouts(seconds: Mapping[str, int], default: int) -> str:
         f"    return _SECONDS.get(getattr(cell, 'source', cell), {int(default)})\n\n\n"
         "c.Execute.timeout_func = _timeout\n"
     )
-
-
-# nbgrader configuration that regrades submissions from the outputs they carry instead of executing them: its
-# default preprocessors but ``ClearOutput`` (sanitising) and ``Execute`` (autograding). The rest (overwriting
-# locked cells from the gradebook, scoring each test cell from its outputs, saving the grades) runs as usual.
-REGRADE_FROM_OUTPUTS = """\
-from nbgrader.converters import Autograde
-
-c = get_config()  # noqa: F821
-_DEFAULTS = Autograde.class_traits()
-c.Autograde.sanitize_preprocessors = [
-    p for p in _DEFAULTS["sanitize_preprocessors"].default() if p.__name__ != "ClearOutput"
-]
-c.Autograde.autograde_preprocessors = [
-    p for p in _DEFAULTS["autograde_preprocessors"].default() if p.__name__ != "Execute"
-]
-"""
 
 
 def with_outputs_of(submission: NotebookNode, executed: NotebookNode) -> NotebookNode:

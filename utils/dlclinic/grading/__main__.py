@@ -44,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--cell-timeout", type=int, default=0, help="seconds per cell (default: nbgrader_config.py)")
     grade.add_argument("--memory-gib", type=float, default=8, help="address space per process (default 8 GiB)")
     grade.add_argument("--tasks", type=int, default=512, help="processes and threads in the sandbox (default 512)")
+    grade.add_argument("--jobs", type=int, default=1, help="sandboxes at a time (default 1)")
     commands.add_parser("audit", help="check the gradebook for tampering").add_argument("slug", metavar="SLUG")
     scan = commands.add_parser("scan", help="flag submissions that use what no solution needs")
     scan.add_argument("targets", nargs="+", metavar="SLUG|NOTEBOOK")
@@ -96,7 +97,7 @@ def _autograde(root: Path, args: argparse.Namespace) -> int:
 
     bwrap()  # says how to install bubblewrap before any work is done
     limits = Limits(memory_bytes=int(args.memory_gib * 2**30), tasks=args.tasks, wall_seconds=args.notebook_timeout)
-    result = autograde(root, args.slug, args.student, limits, args.cell_timeout)
+    result = autograde(root, args.slug, args.student, limits, args.cell_timeout, args.jobs)
     for student in result.graded:
         print(f"{student}: graded")
     for student, reason in sorted(result.not_graded.items()):
@@ -160,8 +161,6 @@ def _repair(root: Path, paths: list[Path]) -> int:
     for path in paths:
         release = root / RELEASE_DIR / path.stem / f"{path.stem}.ipynb"
         try:
-            if not release.is_file():
-                raise ValueError(f"{path}: no release {RELEASE_DIR}/{path.stem}/{path.stem}.ipynb under {root}")
             changes = repair_file(path, release)
         except ValueError as error:
             print(f"error: {error}", file=sys.stderr)
@@ -208,8 +207,13 @@ def _export(root: Path, slug: str, to: Path) -> int:
         row["status"] = "graded" if graded_now else f"not graded: {reason or 'no submission graded'}"
         if not graded_now:
             row["score"] = ""
+    listed = {row.get("student_id") for row in rows if row.get("assignment") == slug}
+    top = next((row.get("max_score", "") for row in rows if row.get("assignment") == slug), "")
+    for student in sorted(set(not_graded) - listed):  # never in the gradebook: nbgrader does not list them
+        rows.append({"assignment": slug, "student_id": student, "max_score": top})
+        rows[-1]["status"] = f"not graded: {not_graded[student]}"
     with open(to, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer = csv.DictWriter(handle, fieldnames=fields, restval="")
         writer.writeheader()
         writer.writerows(rows)
     print(f"wrote {to}: {len(rows)} rows, {sum(1 for r in rows if r['status'] != 'graded')} not graded")

@@ -70,8 +70,10 @@ def audit(root: Path, slug: str) -> Audit:
         elif stored[name].source != text or stored[name].cell_type != cell_type:
             found.problems.append(f"stored cell {name!r} differs from {SOURCE_DIR}/{slug}/ (rewritten?)")
         if want_points is not None and points.get(name) != float(want_points):
-            found.problems.append(f"cell {name!r} is worth {points.get(name)} points in the gradebook, {want_points} in {SOURCE_DIR}/")
-    found.problems += [f"stored cell {name!r} is not in {SOURCE_DIR}/{slug}/" for name in stored if name not in expected]
+            found.problems.append(
+                f"cell {name!r} is worth {points.get(name)} points in the gradebook, {want_points} in the source"
+            )
+    found.problems += [f"stored cell {name!r} is not in the source notebook" for name in stored if name not in expected]
     if not any(cell in written for _, cell in manual):
         found.problems += [
             f"{student}/{cell}: manual score set before hand-grading started" for student, cell in manual

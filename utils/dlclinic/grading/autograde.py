@@ -14,17 +14,20 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from queue import Queue
 
 import nbformat
+from nbformat import NotebookNode
 
 from dlclinic.grading.course import CONFIG_FILE, IGNORE, RELEASE_DIR, SOURCE_DIR, NbgraderError, run_nbgrader
 from dlclinic.grading.gradebook import GRADEBOOK, has_assignment, private_copy, snapshot
 from dlclinic.grading.notebooks import read_notebook
 from dlclinic.grading.record import Record, load_record, save_record
 from dlclinic.grading.repair import metadata_problems
-from dlclinic.grading.sandbox import PACKAGE, WORK, Limits, run_sandboxed, sandbox_python
+from dlclinic.grading.sandbox import PACKAGE, SANDBOX_UID, WORK, Limits, run_sandboxed, sandbox_python
 from dlclinic.quiet import QUIET_ENV
 
 # The folder holding the ``dlclinic`` package this command runs (the course's own): read-only in the sandbox.
@@ -96,12 +99,19 @@ def check_course(root: Path, slug: str) -> None:
 
 
 def autograde(
-    root: Path, slug: str, students: list[str] | None = None, limits: Limits = Limits(), cell_timeout: int = 0
+    root: Path,
+    slug: str,
+    students: list[str] | None = None,
+    limits: Limits | None = None,
+    cell_timeout: int = 0,
+    jobs: int = 1,
+    config: str = "",
 ) -> Result:
-    """Grade ``students`` (default: every submission of ``slug``) in sandboxes; merge the scores; audit."""
+    """Grade ``students`` (default: every submission of ``slug``) in sandboxes, ``jobs`` at a time; merge the
+    scores into the gradebook; audit. ``config`` is nbgrader configuration added to the sandboxed runs'."""
     from dlclinic.grading.audit import audit  # the audit reads the record this module writes
 
-    root = Path(root).resolve()
+    root, limits = Path(root).resolve(), limits or Limits()
     check_course(root, slug)
     chosen = students or submissions(root, slug)
     if not chosen:
@@ -115,10 +125,21 @@ def autograde(
     release = read_notebook(root / RELEASE_DIR / slug / f"{slug}.ipynb")
     with tempfile.TemporaryDirectory(prefix=f"grading-{slug}-") as scratch:
         staging = Path(scratch) / "executed"
-        for student in chosen:
-            reason = _grade_in_sandbox(root, slug, student, release, Path(scratch), staging, limits, cell_timeout)
-            if reason:
-                result.not_graded[student] = reason
+        slots: Queue[int] = Queue()
+        for slot in range(max(1, jobs)):
+            slots.put(SANDBOX_UID + slot)  # one user per parallel sandbox: the task limit counts per user
+
+        def grade(student: str) -> str:
+            uid = slots.get()
+            try:
+                extra = config + (f"\nc.Execute.timeout = {int(cell_timeout)}\n" if cell_timeout else "")
+                return _grade_in_sandbox(root, slug, student, release, Path(scratch), staging, limits, extra, uid)
+            finally:
+                slots.put(uid)
+
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            reasons = dict(zip(chosen, pool.map(grade, chosen), strict=True))
+        result.not_graded.update({student: reason for student, reason in reasons.items() if reason})
         staged = sorted(p.name for p in staging.glob("*") if p.is_dir())
         if staged:
             result.not_graded.update(_score_outside(root, slug, staging, staged))
@@ -130,14 +151,23 @@ def autograde(
         if student not in chosen and before.get(student) != after.get(student)
     ]
     record.not_graded = {s: r for s, r in record.not_graded.items() if s not in chosen} | result.not_graded
-    record.scores = {s: after[s] for s in after if s in chosen} | {s: v for s, v in record.scores.items() if s not in chosen}
+    kept = {s: v for s, v in record.scores.items() if s not in chosen}
+    record.scores = kept | {s: after[s] for s in after if s in chosen}
     save_record(root, slug, record)
     result.problems += audit(root, slug).problems
     return result
 
 
 def _grade_in_sandbox(
-    root: Path, slug: str, student: str, release, scratch: Path, staging: Path, limits: Limits, cell_timeout: int
+    root: Path,
+    slug: str,
+    student: str,
+    release: NotebookNode,
+    scratch: Path,
+    staging: Path,
+    limits: Limits,
+    config: str,
+    uid: int,
 ) -> str:
     """Run nbgrader on one submission in a sandbox and stage the executed notebook; return why not, or ''."""
     folder = root / "submitted" / student / slug
@@ -153,7 +183,7 @@ def _grade_in_sandbox(
         command = f"python -m dlclinic.grading repair submitted/{student}/{slug}/{slug}.ipynb"
         return f"nbgrader metadata differs from the release ({'; '.join(problems)}); run `{command}`"
     work = scratch / student
-    _course_copy(root, slug, student, folder, work, cell_timeout)
+    _course_copy(root, slug, student, folder, work, config)
     env = {
         "PATH": f"{Path(sandbox_python()).parent}:/usr/bin:/bin",
         "HOME": "/tmp",
@@ -168,7 +198,7 @@ def _grade_in_sandbox(
         **QUIET_ENV,
     }
     command = [sandbox_python(), "-m", "dlclinic.grading.inside", slug, student]
-    outcome = run_sandboxed(command, work, PACKAGE_DIR, env, limits)
+    outcome = run_sandboxed(command, work, PACKAGE_DIR, env, limits, uid)
     executed = work / "autograded" / student / slug / f"{slug}.ipynb"
     if outcome.timed_out:
         return f"ran past the {limits.wall_seconds:g} s limit for one notebook"
@@ -182,7 +212,7 @@ def _grade_in_sandbox(
     return ""
 
 
-def _course_copy(root: Path, slug: str, student: str, folder: Path, work: Path, cell_timeout: int) -> None:
+def _course_copy(root: Path, slug: str, student: str, folder: Path, work: Path, config: str) -> None:
     """The sandbox's course: config, private gradebook, the submission, the source's data files (no notebooks)."""
     (work / SOURCE_DIR / slug).mkdir(parents=True)
     for path in (root / SOURCE_DIR / slug).rglob("*"):
@@ -192,10 +222,8 @@ def _course_copy(root: Path, slug: str, student: str, folder: Path, work: Path, 
             shutil.copy2(path, target)
     shutil.copytree(folder, work / "submitted" / student / slug, ignore=shutil.ignore_patterns(*IGNORE))
     private_copy(root, slug, student, work / GRADEBOOK)
-    config = (root / CONFIG_FILE).read_text(encoding="utf-8") + SANDBOX_CONFIG
-    if cell_timeout:
-        config += f"c.Execute.timeout = {int(cell_timeout)}\n"
-    (work / CONFIG_FILE).write_text(config, encoding="utf-8")
+    text = (root / CONFIG_FILE).read_text(encoding="utf-8") + SANDBOX_CONFIG + config
+    (work / CONFIG_FILE).write_text(text, encoding="utf-8")
 
 
 def _failure(log: str, returncode: int | None) -> str:

@@ -42,4 +42,3 @@ def dedupe_file(path: Path) -> str:
     if repeated:
         nbformat.write(notebook, path)
     return f"{path}: {'kept the last copy of ' + ', '.join(repeated) if repeated else 'no repeated grade ids'}"
-

@@ -43,7 +43,7 @@ def metadata_problems(submission: NotebookNode, release: NotebookNode) -> list[s
             continue
         original = released[gid]
         if cell.cell_type != original.cell_type:
-            problems.append(f"cell {number} ({gid!r}) is a {cell.cell_type} cell, the release's is {original.cell_type}")
+            problems.append(f"cell {number} ({gid!r}) is {cell.cell_type}, the release's is {original.cell_type}")
         for name in FIELDS:
             got, want = nbgrader_meta(cell).get(name), nbgrader_meta(original).get(name)
             if got != want:
@@ -54,9 +54,10 @@ def metadata_problems(submission: NotebookNode, release: NotebookNode) -> list[s
 
 def repair_notebook(submission: NotebookNode, release: NotebookNode) -> list[str]:
     """Re-apply the release's nbgrader metadata to ``submission`` in place; return one line per change."""
-    changes = [f"kept the last copy of {gid}; earlier copies became ordinary cells" for gid in dedupe_grade_ids(submission)]
-    released = [cell for cell in release.cells if grade_id(cell)]
-    known = {grade_id(cell) for cell in released}
+    repeated = dedupe_grade_ids(submission)
+    changes = [f"kept the last copy of {gid}; earlier copies became ordinary cells" for gid in repeated]
+    released = list(release.cells)
+    known = {grade_id(cell) for cell in released if grade_id(cell)}
     for number, cell in enumerate(submission.cells, start=1):
         if grade_id(cell) is not None and grade_id(cell) not in known:
             changes.append(f"cell {number}: grade_id {grade_id(cell)!r} is not in the release; metadata removed")
@@ -64,9 +65,10 @@ def repair_notebook(submission: NotebookNode, release: NotebookNode) -> list[str
     matches = _match(submission, released)
     for index in sorted(matches, key=lambda i: matches[i][0]):
         position, how = matches[index]
-        changes += _apply(submission, position, released[index], how)
+        if grade_id(released[index]):
+            changes += _apply(submission, position, released[index], how)
     for index in reversed(range(len(released))):  # insert from the end, so earlier positions stay valid
-        if index not in matches:
+        if index not in matches and grade_id(released[index]):
             before = [matches[i][0] for i in matches if i < index]
             at = max(before) + 1 if before else 0
             submission.cells.insert(at, copy.deepcopy(released[index]))
@@ -75,7 +77,8 @@ def repair_notebook(submission: NotebookNode, release: NotebookNode) -> list[str
 
 
 def _match(submission: NotebookNode, released: list[NotebookNode]) -> dict[int, tuple[int, str]]:
-    """``{release index: (submission position, how)}``: by grade_id, then locked text, then position."""
+    """``{release index: (submission position, how)}``: by grade_id, then by text (locked, test and plain cells,
+    which students do not change), then answers by position between those."""
     by_id = {grade_id(cell): position for position, cell in enumerate(submission.cells) if grade_id(cell)}
     matches: dict[int, tuple[int, str]] = {}
     taken: set[int] = set()
@@ -83,18 +86,20 @@ def _match(submission: NotebookNode, released: list[NotebookNode]) -> dict[int, 
     for index, cell in enumerate(released):
         position = by_id.get(grade_id(cell))
         how = "grade_id"
-        if position is None and not nbgrader_meta(cell).get("solution"):
+        if position is None and not nbgrader_meta(cell).get("solution") and cell.source.strip():
             position, how = _same_text(submission, cell, cursor, taken), "content"
         if position is not None:
             matches[index] = (position, how)
             taken.add(position)
             cursor = max(cursor, position)
     for index, cell in enumerate(released):
-        if index in matches or not nbgrader_meta(cell).get("solution"):
+        if index in matches or not grade_id(cell):
             continue
         low = max([matches[i][0] for i in matches if i < index], default=-1)
         high = min([matches[i][0] for i in matches if i > index], default=len(submission.cells))
         window = [p for p in range(low + 1, high) if p not in taken and grade_id(submission.cells[p]) is None]
+        if not nbgrader_meta(cell).get("solution"):  # a locked cell (an empty hidden-test cell) keeps its text
+            window = [p for p in window if submission.cells[p].source.strip() == cell.source.strip()]
         if window:
             position = max(window, key=lambda p: _likeness(submission.cells[p], cell))
             matches[index] = (position, "position")
@@ -132,7 +137,8 @@ def _apply(submission: NotebookNode, position: int, released: NotebookNode, how:
         submission.cells[position] = cell = replacement
     wanted = copy.deepcopy(released.metadata["nbgrader"])
     if nbgrader_meta(cell) != wanted:
-        changed = sorted(k for k in set(wanted) | set(nbgrader_meta(cell)) if nbgrader_meta(cell).get(k) != wanted.get(k))
+        had = nbgrader_meta(cell)
+        changed = sorted(key for key in set(wanted) | set(had) if had.get(key) != wanted.get(key))
         verb = "restored" if nbgrader_meta(cell) else "re-applied (matched by " + how + ")"
         changes.append(f"cell {number} ({gid!r}): nbgrader metadata {verb}: {', '.join(changed)}")
         cell.metadata["nbgrader"] = wanted
@@ -144,7 +150,10 @@ def _apply(submission: NotebookNode, position: int, released: NotebookNode, how:
 
 def repair_file(path: Path, release_path: Path) -> list[str]:
     """Repair the notebook at ``path`` in place against the release at ``release_path``; return the changes."""
-    submission, release = read_notebook(path), read_notebook(release_path)
+    submission = read_notebook(path)
+    if not Path(release_path).is_file():
+        raise ValueError(f"{path}: no release {release_path} to repair it from")
+    release = read_notebook(release_path)
     changes = repair_notebook(submission, release)
     if changes:
         nbformat.write(submission, path)

@@ -5,8 +5,8 @@ namespaces: the loopback interface works (the kernel talks to nbgrader over it) 
 the system folders, the Python installation, the virtual environment and the course's package are visible,
 read-only; ``workdir`` is the one writable folder, mounted at ``/grading/work``; ``/tmp`` is private. When the
 command ends or runs past ``wall_seconds``, every process in the sandbox dies with it (the PID namespace ends).
-Run as root, the sandbox runs as ``nobody``, so the process limit counts the sandbox's processes only (and those
-of any other ``nobody`` process on the machine).
+Run as root, each sandbox runs as a user of its own (``SANDBOX_UID`` and up), so the process limit counts the
+sandbox's processes only.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from pathlib import Path
 
 WORK = "/grading/work"
 PACKAGE = "/grading/utils"
-NOBODY = 65534
+SANDBOX_UID = 61000  # run by root, sandboxes run as 61000, 61001, ...: users with no files and no other processes
+TMPFS_BYTES = 2**30  # each of the sandbox's /tmp and /dev/shm
 SYSTEM_DIRS = ("/usr", "/etc", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
 
 
@@ -76,11 +77,13 @@ def _mounts(workdir: Path, package_dir: Path) -> list[tuple[str, str, str]]:
     return mounts
 
 
-def sandbox_command(command: list[str], workdir: Path, package_dir: Path, env: dict[str, str]) -> list[str]:
+def sandbox_command(
+    command: list[str], workdir: Path, package_dir: Path, env: dict[str, str], uid: int = SANDBOX_UID
+) -> list[str]:
     """The ``bwrap`` command line that runs ``command`` in the sandbox with ``env`` as its whole environment.
 
-    Run by root, bwrap keeps the user namespace of the host and the command drops to ``nobody`` inside
-    (``setpriv``), so that the task limit counts the processes of ``nobody``, not every process of root.
+    Run by root, bwrap keeps the user namespace of the host and the command drops to ``uid`` inside
+    (``setpriv``), so that the task limit counts the sandbox's processes, not every process of root.
     """
     as_root = os.geteuid() == 0
     args = [bwrap(), "--die-with-parent", "--new-session", "--hostname", "grader"]
@@ -89,7 +92,9 @@ def sandbox_command(command: list[str], workdir: Path, package_dir: Path, env: d
         args += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
     else:
         args += ["--unshare-all"]
-    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--chmod", "1777", "/tmp"]
+    args += ["--proc", "/proc", "--dev", "/dev"]
+    for scratch in ("/dev/shm", "/tmp"):  # in memory, so bounded
+        args += ["--size", str(TMPFS_BYTES), "--tmpfs", scratch, "--chmod", "1777", scratch]
     mounts = _mounts(workdir, package_dir)
     parents = sorted({str(p) for _, _, dest in mounts for p in Path(dest).parents if str(p) != "/"}, key=len)
     for parent in parents:
@@ -100,19 +105,24 @@ def sandbox_command(command: list[str], workdir: Path, package_dir: Path, env: d
     for name, value in env.items():
         args += ["--setenv", name, value]
     if as_root:
-        drop = [f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all"]
+        drop = [f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all"]
         command = ["/usr/bin/setpriv", *drop, *command]
     return [*args, "--", *command]
 
 
 def run_sandboxed(
-    command: list[str], workdir: Path, package_dir: Path, env: dict[str, str], limits: Limits
+    command: list[str],
+    workdir: Path,
+    package_dir: Path,
+    env: dict[str, str],
+    limits: Limits,
+    uid: int = SANDBOX_UID,
 ) -> Outcome:
     """Run ``command`` in the sandbox with ``limits``; kill everything it started when it ends or times out."""
     workdir = Path(workdir)
-    if os.geteuid() == 0:  # the sandbox runs as nobody, which must own its writable folder
+    if os.geteuid() == 0:  # the sandbox's user must own its writable folder
         for path in [workdir, *workdir.rglob("*")]:
-            os.chown(path, NOBODY, NOBODY, follow_symlinks=False)
+            os.chown(path, uid, uid, follow_symlinks=False)
     limit_args = [
         shutil.which("prlimit") or "prlimit",
         f"--as={limits.memory_bytes}",
@@ -120,7 +130,7 @@ def run_sandboxed(
         f"--fsize={limits.file_bytes}",
         "--core=0",
     ]
-    full = [*limit_args, *sandbox_command(command, workdir, package_dir, env)]
+    full = [*limit_args, *sandbox_command(command, workdir, package_dir, env, uid)]
     process = subprocess.Popen(
         full, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace", start_new_session=True
     )

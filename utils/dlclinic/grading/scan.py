@@ -85,8 +85,9 @@ def _code_of(source: str) -> str:
     return TransformerManager().transform_cell(source)
 
 
-def scan_source(source: str) -> list[tuple[int, str]]:
-    """``(line, finding)`` pairs for one cell's source."""
+def scan_source(source: str, released_names: frozenset[str] = frozenset()) -> list[tuple[int, str]]:
+    """``(line, finding)`` pairs for one cell's source; ``released_names`` are the names the release's locked
+    cells bind (``np``, ``tf``, test helpers), which an answer has no reason to rebind."""
     try:
         tree = ast.parse(_code_of(source))
     except SyntaxError:
@@ -103,17 +104,26 @@ def scan_source(source: str) -> list[tuple[int, str]]:
             found.append((line, f"reaches the namespace machinery ({node.id})"))
         elif isinstance(node, ast.Import | ast.ImportFrom):
             names = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
-            found += [(line, f"imports {n}, which {MODULES[n.split('.')[0]]}") for n in names if n.split(".")[0] in MODULES]
+            found += [(line, f"imports {n}, which {MODULES[n.split('.')[0]]}") for n in names if _top(n) in MODULES]
             if isinstance(node, ast.ImportFrom) and node.module == "os":
-                found += [(line, f"imports os.{a.name}, which {OS_CALLS[a.name]}") for a in node.names if a.name in OS_CALLS]
+                found += [
+                    (line, f"imports os.{a.name}, which {OS_CALLS[a.name]}") for a in node.names if a.name in OS_CALLS
+                ]
         elif isinstance(node, ast.Call):
             found += [(line, what) for what in _call(node.func)]
         elif isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign | ast.Delete):
             targets = node.targets if isinstance(node, ast.Assign | ast.Delete) else [node.target]
             found += [(line, f"rebinds {ast.unparse(t)}") for t in targets if _protected(t)]
+            found += [(line, f"rebinds {t.id}, a name of the release") for t in targets if _released(t, released_names)]
+        elif isinstance(node, ast.FunctionDef | ast.ClassDef) and node.name in released_names:
+            found.append((line, f"rebinds {node.name}, a name of the release"))
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and _OUTSIDE.search(node.value.strip()):
             found.append((line, f"a path outside the submission: {node.value.strip()[:60]!r}"))
     return sorted(set(found))
+
+
+def _top(module: str) -> str:
+    return module.split(".")[0]
 
 
 def _call(func: ast.AST) -> list[str]:
@@ -123,6 +133,28 @@ def _call(func: ast.AST) -> list[str]:
     if isinstance(func, ast.Attribute) and func.attr in OS_CALLS and ast.unparse(func.value) in {"os", "posix"}:
         return [f"calls os.{func.attr}, which {OS_CALLS[func.attr]}"]
     return []
+
+
+def _released(target: ast.AST, names: frozenset[str]) -> bool:
+    return isinstance(target, ast.Name) and target.id in names
+
+
+def released_names(release: NotebookNode) -> frozenset[str]:
+    """The modules and functions the release's locked code cells import or define (the tests rely on them)."""
+    names = set()
+    for cell in release.cells:
+        if cell.cell_type != "code" or not nbgrader_meta(cell).get("locked"):
+            continue
+        try:
+            tree = ast.parse(_code_of(cell.source))
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                names |= {(a.asname or a.name).split(".")[0] for a in node.names}
+            elif isinstance(node, ast.FunctionDef | ast.ClassDef):
+                names.add(node.name)
+    return frozenset(names)
 
 
 def _protected(target: ast.AST) -> bool:
@@ -139,6 +171,7 @@ def scan_notebook(notebook: NotebookNode, release: NotebookNode | None = None) -
     """Flags for every code cell a student wrote: locked and test cells (nbgrader restores them) and cells
     exactly as the release has them are skipped."""
     released = {cell.source.strip() for cell in release.cells} if release is not None else set()
+    names = released_names(release) if release is not None else frozenset()
     flags = []
     for number, cell in enumerate(notebook.cells, start=1):
         meta = nbgrader_meta(cell)
@@ -146,7 +179,7 @@ def scan_notebook(notebook: NotebookNode, release: NotebookNode | None = None) -
             continue
         if cell.source.strip() in released:
             continue
-        flags += [Flag(number, line, what) for line, what in scan_source(cell.source)]
+        flags += [Flag(number, line, what) for line, what in scan_source(cell.source, names)]
     return flags
 
 
