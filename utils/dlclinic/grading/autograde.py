@@ -27,7 +27,7 @@ from dlclinic.grading.gradebook import GRADEBOOK, has_assignment, private_copy, 
 from dlclinic.grading.notebooks import read_notebook
 from dlclinic.grading.record import Record, load_record, save_record
 from dlclinic.grading.repair import metadata_problems
-from dlclinic.grading.sandbox import PACKAGE, SANDBOX_UID, WORK, Limits, run_sandboxed, sandbox_python
+from dlclinic.grading.sandbox import PACKAGE, SANDBOX_UID, WORK, Limits, probe, run_sandboxed, sandbox_python
 from dlclinic.quiet import QUIET_ENV
 
 # The folder holding the ``dlclinic`` package this command runs (the course's own): read-only in the sandbox.
@@ -113,6 +113,7 @@ def autograde(
 
     root, limits = Path(root).resolve(), limits or Limits()
     check_course(root, slug)
+    probe(PACKAGE_DIR)
     chosen = students or submissions(root, slug)
     if not chosen:
         raise GradingError(f"no submissions: nothing under submitted/*/{slug}/")

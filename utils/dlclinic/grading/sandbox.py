@@ -16,6 +16,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +56,20 @@ def bwrap() -> str:
     if found is None:
         raise SandboxUnavailable("bubblewrap is not installed: run `apt-get install -y bubblewrap` (Debian/Ubuntu)")
     return found
+
+
+def probe(package_dir: Path) -> None:
+    """Start an empty sandbox; raise ``SandboxUnavailable`` with bubblewrap's complaint when it cannot start."""
+    with tempfile.TemporaryDirectory(prefix="sandbox-probe-") as folder:
+        os.chmod(folder, 0o755)
+        command = sandbox_command(["/bin/true"], Path(folder), package_dir, {})
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    if done.returncode != 0:
+        complaint = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        raise SandboxUnavailable(
+            f"bubblewrap cannot start a sandbox here ({complaint}); in a container, allow user namespaces "
+            "(Docker: --security-opt seccomp=unconfined) or grade on the host"
+        )
 
 
 def _python_dirs() -> list[Path]:
