@@ -171,13 +171,16 @@ def attacked(documented):
     _place(root, "colab_raw", _colab(solved))
     _place(root, "edited_raw", _edited(solved))
     _place(root, "broken", "this is not a notebook")
+    linked = root / "submitted" / "linker" / SLUG / f"{SLUG}.ipynb"  # "hands in" the source notebook by a link
+    linked.parent.mkdir(parents=True)
+    linked.symlink_to(toy.source_path(root))
     repaired = {}
     for student, damaged in {"colab": _colab(solved), "edited": _edited(solved)}.items():
         path = _place(root, student, damaged)
         repaired[student] = (grading_main(["--root", str(root), "repair", str(path)]), nbformat.read(path, 4))
     before, files = snapshot(root, SLUG), _outside_files(root)
     stubborn_cell = cells.cells_by_id(crafted["stubborn"])["double"].source
-    students = ["intruder", "stubborn", "colab", "edited", "colab_raw", "edited_raw", "broken"]
+    students = ["intruder", "stubborn", "colab", "edited", "colab_raw", "edited_raw", "broken", "linker"]
     config = cell_timeouts({stubborn_cell: STUBBORN_TIMEOUT}, 300)  # the course's timeout, 5 s for the loop
     result = autograde(root, SLUG, students, Limits(wall_seconds=600), jobs=2, config=config)
     try:
@@ -233,7 +236,8 @@ def test_attacks_in_the_sandbox(attacked):
 def test_ungradeable_submissions_are_reported_not_exported_as_zero(attacked, capsys):
     result, root = attacked["result"], attacked["root"]
     reasons = result.not_graded
-    assert sorted(reasons) == ["broken", "colab_raw", "edited_raw", "stubborn"], reasons
+    assert sorted(reasons) == ["broken", "colab_raw", "edited_raw", "linker", "stubborn"], reasons
+    assert "symbolic link" in reasons["linker"]
     assert "Timeout" in reasons["stubborn"] or "limit" in reasons["stubborn"], reasons["stubborn"]
     assert "not a Jupyter notebook" in reasons["broken"]
     assert "cell 4 ('test_double') has points 5, the release has 1" in reasons["edited_raw"], reasons["edited_raw"]

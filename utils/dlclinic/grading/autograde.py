@@ -175,6 +175,8 @@ def _grade_in_sandbox(
     notebook_path = folder / f"{slug}.ipynb"
     if not folder.is_dir():
         return f"no submission: {folder} does not exist"
+    if notebook_path.is_symlink() or folder.is_symlink():
+        return "the submission is a symbolic link, not a notebook the student handed in"
     try:
         submission = read_notebook(notebook_path)
     except ValueError as error:
@@ -205,6 +207,8 @@ def _grade_in_sandbox(
         return f"ran past the {limits.wall_seconds:g} s limit for one notebook"
     if outcome.returncode != 0 or not executed.is_file():
         return _failure(outcome.log, outcome.returncode)
+    if executed.is_symlink() or not executed.resolve().is_relative_to(work.resolve()):
+        return "the executed notebook was replaced by a link (tampering)"
     target = staging / student / slug
     target.mkdir(parents=True)
     nbformat.write(read_notebook(executed), target / f"{slug}.ipynb")
@@ -221,7 +225,8 @@ def _course_copy(root: Path, slug: str, student: str, folder: Path, work: Path, 
             target = work / SOURCE_DIR / slug / path.relative_to(root / SOURCE_DIR / slug)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, target)
-    shutil.copytree(folder, work / "submitted" / student / slug, ignore=shutil.ignore_patterns(*IGNORE))
+    target = work / "submitted" / student / slug  # links are copied as links: they lead nowhere in the sandbox
+    shutil.copytree(folder, target, symlinks=True, ignore=shutil.ignore_patterns(*IGNORE))
     private_copy(root, slug, student, work / GRADEBOOK)
     text = (root / CONFIG_FILE).read_text(encoding="utf-8") + SANDBOX_CONFIG + config
     (work / CONFIG_FILE).write_text(text, encoding="utf-8")
