@@ -5,8 +5,9 @@
 executed (``DLCLINIC_EXECUTED``), so that every case is executed once, not once for the book and once for the
 suite. Each assignment's grading tests (tests/test_grading.py and tests/test_class.py) share one course
 directory and its grading runs (``graded_course.GradedCourse``, built on the test harness in
-``tests/harness/``), so they are kept on one worker (an ``xdist_group`` per assignment); without
-``DLCLINIC_EXECUTED``, a case's quick run is shared across workers through a lock file.
+``tests/harness/``), so they are kept on one worker (an ``xdist_group`` per assignment, and one each for the
+toy's course and the sandbox's); without ``DLCLINIC_EXECUTED``, a case's quick run is shared across workers
+through a lock file.
 """
 
 from __future__ import annotations

@@ -100,10 +100,10 @@ def test_owner_prefers_the_longest_answer():
 
 
 def test_cell_kinds(source):
-    assert cells.answer_ids(source) == ["double", "tf_square", "train_model"]
+    assert cells.answer_ids(source) == ["double", "square", "train_model"]
     assert tests_of(source) == {
         "double": ["test_double"],
-        "tf_square": ["test_tf_square", "test_tf_square_hidden"],
+        "square": ["test_square", "test_square_hidden"],
         "train_model": ["test_train_model"],
     }
     by_id = cells.cells_by_id(source)
@@ -115,7 +115,7 @@ def test_solved_submission_fills_answers_from_the_source(source):
     solved = cells.cells_by_id(solved_submission(source, release))
     assert solved["double"].source == "def double(x):\n    return 2 * x"
     assert solved["explain_double"].source == "Doubling is linear, squaring is not."
-    assert solved["test_tf_square_hidden"].source == cells.cells_by_id(release)["test_tf_square_hidden"].source
+    assert solved["test_square_hidden"].source == cells.cells_by_id(release)["test_square_hidden"].source
 
 
 def test_mutant_submission_stubs_slow_cells(source):
@@ -123,7 +123,7 @@ def test_mutant_submission_stubs_slow_cells(source):
     mutant = Mutant("m", "double", "adds two", "def double(x):\n    return x + 2")
     built = cells.cells_by_id(mutant_submission(source, release, mutant))
     assert built["double"].source == mutant.source
-    assert built["tf_square"].source == "def tf_square(x):\n    return tf.square(tf.convert_to_tensor(x))"
+    assert built["square"].source == "def square(x):\n    return np.square(np.asarray(x, dtype=float))"
     assert STUB in built["train_model"].source
     slow = Mutant("s", "train_model", "off by one", "result = 43")
     assert cells.cells_by_id(mutant_submission(source, release, slow))["train_model"].source == "result = 43"
@@ -155,7 +155,7 @@ def test_notebook_diff_shows_source_metadata_and_outputs(source):
     changed = copy.deepcopy(source)
     cells.cells_by_id(changed)["double"].source += "\n# changed"
     cells.cells_by_id(changed)["test_double"].metadata.nbgrader["points"] = 5
-    cells.cells_by_id(changed)["test_tf_square"].outputs = [nbformat.v4.new_output("stream", text="hi")]
+    cells.cells_by_id(changed)["test_square"].outputs = [nbformat.v4.new_output("stream", text="hi")]
     diff = notebook_diff(source, changed, "committed", "generated")
     assert "+# changed" in diff and '"points": 5' in diff and "(1 outputs)" in diff
     assert diff.startswith("--- committed\n+++ generated")
@@ -217,7 +217,7 @@ EXTRA_MUTANTS = [
     ),
     Mutant("hidden_only", "double", "wrong for negative numbers", "def double(x):\n    return abs(2 * x)"),
     Mutant(
-        "weak", "tf_square", "same maths, other code", "def tf_square(x):\n    x = tf.constant(x)\n    return x * x"
+        "weak", "square", "same maths, other code", "def square(x):\n    x = np.asarray(x, dtype=float)\n    return x*x"
     ),
 ]
 
@@ -237,6 +237,7 @@ def toy_course(tmp_path_factory):
 
 
 @pytest.mark.grading
+@pytest.mark.xdist_group("grading-toy")  # one worker builds the toy course
 def test_end_to_end_on_the_toy(toy_course):
     """Full marks, stderr costs the points of the test that triggers it, a weak mutant is not caught,
     and a hand-edited release is reported."""
@@ -247,7 +248,7 @@ def test_end_to_end_on_the_toy(toy_course):
     assert scores["solution"].cells["explain_double"].score is None
     assert scores["noisy"].cells["test_double"].score == 0, scores["noisy"].table()
     assert "stderr: working" in scores["noisy"].cells["test_double"].error
-    assert scores["weak"].subtotal(["test_tf_square", "test_tf_square_hidden"]) == (3.0, 3.0)
+    assert scores["weak"].subtotal(["test_square", "test_square_hidden"]) == (3.0, 3.0)
     assert scores["weak"].cells["test_train_model"].score == 0  # the slow cell ran as its stub
     assert scores["double_adds_two"].cells["test_double"].score == 0
 
@@ -259,6 +260,7 @@ def test_end_to_end_on_the_toy(toy_course):
 
 
 @pytest.mark.grading
+@pytest.mark.xdist_group("grading-toy")  # one worker builds the toy course
 def test_the_in_process_runner_scores_mutants_as_nbgrader_does(toy_course, tmp_path):
     _, course, mutants, submissions, scores = toy_course
     source = course.source_notebook()
@@ -372,15 +374,15 @@ def test_release_command_needs_assignments(tmp_path, capsys):
 
 
 def test_class_roster_expectations_follow_the_points(source):
-    roster = {s.id: s for s in class_roster(source, release_of(source), wrong_shape="tf_square")}
+    roster = {s.id: s for s in class_roster(source, release_of(source), wrong_shape="square")}
     assert list(roster) == ["perfect", "blank", "troublemaker"]
     assert (roster["perfect"].expected, roster["blank"].expected) == (6, 0)
-    # Of the 4 fast points, the looping double (1) and the mis-shaped tf_square (3) are lost; training is a stub.
+    # Of the 4 fast points, the looping double (1) and the mis-shaped square (3) are lost; training is a stub.
     assert roster["troublemaker"].expected == 0
     notebook = roster["troublemaker"].notebook
     sources = {cells.grade_id(c): c.source for c in notebook.cells}
     assert sources["double"] == LOOP and sources["test_double"].startswith("assert True")
-    assert "expand_dims" in sources["tf_square"]
+    assert "expand_dims" in sources["square"]
     assert [cells.grade_id(c) for c in notebook.cells].count("test_double") == 2  # the pasted copy
     with pytest.raises(ValueError, match="wrong_shape must name"):
         class_roster(source, release_of(source), wrong_shape="train_model")

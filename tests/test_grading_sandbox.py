@@ -44,6 +44,9 @@ STUBBORN_TIMEOUT = 5  # seconds for the cell whose loop ignores the interrupt
 REAL = ["01-transcript-segmentation", "02-pose-heatmaps", "03-batchnorm-regression", "04-bnn-uncertainty"]
 REAL += ["05-siamese-speakers"]
 
+# One worker builds the course the attacks are graded in (the fixtures are per module); its tests run there.
+pytestmark = pytest.mark.xdist_group("grading-sandbox")
+
 # CI installs bubblewrap and sets DLCLINIC_REQUIRE_BWRAP, so there these tests fail rather than skip without it.
 needs_bwrap = pytest.mark.skipif(
     shutil.which("bwrap") is None and not os.environ.get("DLCLINIC_REQUIRE_BWRAP"),
@@ -163,8 +166,8 @@ def attacked(documented):
     listener.listen()
     listener.settimeout(0.2)
     crafted = {a.name: a.notebook for a in attacks(release, str(root), listener.getsockname()[1], MARKER)}
-    intruder = crafted["intruder"]  # also shadows np in tf_square: the visible test is fooled, the hidden not
-    cells.cells_by_id(intruder)["tf_square"].source += "\n\n\n" + SHADOWER
+    intruder = crafted["intruder"]  # also shadows np in square: the visible test is fooled, the hidden not
+    cells.cells_by_id(intruder)["square"].source += "\n\n\n" + SHADOWER
     solved = _solved_fast(source, release)
     _place(root, "intruder", intruder)
     _place(root, "stubborn", crafted["stubborn"])
@@ -212,7 +215,7 @@ def test_attacks_in_the_sandbox(attacked):
     assert attacked["before"]["ada"] == after["ada"], "ada's scores changed while others were graded"
     assert result.problems == [], result.problems
     assert _total(after["intruder"]) == 1.0, after["intruder"]  # the visible test fooled by the shadowed np
-    assert after["intruder"][f"{SLUG}/test_tf_square_hidden"][0] == 0.0
+    assert after["intruder"][f"{SLUG}/test_square_hidden"][0] == 0.0
     printed = [
         out.text
         for cell in nbformat.read(root / "autograded" / "intruder" / SLUG / f"{SLUG}.ipynb", 4).cells
@@ -337,7 +340,7 @@ def test_the_scan_flags_every_attack(toy_notebooks):
         assert flags, attack.name
     assert "frame inspection" in " | ".join(str(f) for f in scan_notebook(attacks(release, "/", 9, "")[1].notebook))
     shadow = copy.deepcopy(release)
-    cells.cells_by_id(shadow)["tf_square"].source += "\n" + SHADOWER
+    cells.cells_by_id(shadow)["square"].source += "\n" + SHADOWER
     assert "rebinds np, a name of the release" in str(scan_notebook(shadow, release))
 
 
@@ -348,8 +351,8 @@ def test_the_audit_catches_a_tampered_gradebook(attacked, tmp_path, capsys):
     assert grading_main(["--root", str(root), "audit", SLUG]) == 0
     capsys.readouterr()
     tampering = {
-        "update source_cell set source = 'pass' where name = 'test_tf_square_hidden'": "stored cell "
-        "'test_tf_square_hidden' differs",
+        "update source_cell set source = 'pass' where name = 'test_square_hidden'": "stored cell "
+        "'test_square_hidden' differs",
         "update grade set auto_score = 0": "ada: autograded scores changed outside grading",
         "update grade set manual_score = 1 where cell_id in (select id from base_cell where name = 'test_double')": (
             "manual score set before hand-grading started"

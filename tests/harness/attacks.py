@@ -39,8 +39,8 @@ class _Liar:
         return float(sys._getframe(1).f_globals.get("expected", 42.0))
 
 
-def tf_square(x):
-    return tf.constant(x)
+def square(x):
+    return x
 """
 
 # Rebinds the name the test cells use for NumPy: a test that imports inside its cell is not fooled.
@@ -56,8 +56,8 @@ class _Pass:
 np = _Pass()
 
 
-def tf_square(x):
-    return tf.constant(x)
+def square(x):
+    return x
 """
 
 # Reaches for what a grader's machine holds; {root}, {port} and {marker} are filled in by ``intruder``.
@@ -134,8 +134,8 @@ def attacks(release: NotebookNode, root: str, port: int, marker: str) -> list[At
     intruder = INTRUDER.format(root=root, port=port, marker=marker)
     return [
         Attack("hooker", _with(release, {"double": HOOK}), "an IPython input transformer forgives every test"),
-        Attack("patcher", _with(release, {"tf_square": PATCHER}), "patches numpy/math checks, reads frames"),
-        Attack("shadower", _with(release, {"tf_square": SHADOWER}), "rebinds np, the name the tests use"),
+        Attack("patcher", _with(release, {"square": PATCHER}), "patches numpy/math checks, reads frames"),
+        Attack("shadower", _with(release, {"square": SHADOWER}), "rebinds np, the name the tests use"),
         Attack("intruder", _with(release, {"double": intruder}), "reads, writes, connects, detaches, hogs"),
         Attack("stubborn", _with(release, {"double": STUBBORN}), "a loop that ignores the interrupt"),
     ]

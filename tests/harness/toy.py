@@ -1,8 +1,10 @@
 """The toy assignment ``00-toy``: a committed fixture (``tests/fixtures/toy/``) laid out like the repository,
 that follows every course convention and tests the grading machinery without the real cases' training.
 
-Its source notebook has two graded functions (``double``; ``tf_square`` with a hidden test), a ``slow`` training
-stand-in that sleeps 3 s, and a written answer; ``tests/mutants/00-toy/`` holds one mutant per graded answer.
+Its source notebook has two graded functions (``double``; ``square`` with a hidden test), a ``slow`` training
+stand-in that starts TensorFlow and sleeps 3 s (the only cell that imports it, so that only kernels that train
+pay for the import, as a real assignment's memory limits must allow), and a written answer;
+``tests/mutants/00-toy/`` holds one mutant per graded answer.
 """
 
 from __future__ import annotations
