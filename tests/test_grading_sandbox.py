@@ -31,6 +31,7 @@ from test_grading_lib import release_of
 
 from dlclinic.grading.__main__ import main as grading_main
 from dlclinic.grading.autograde import autograde
+from dlclinic.grading.feedback import OFFLINE_MARK, FeedbackError, offline_report, read_bundle
 from dlclinic.grading.gradebook import snapshot
 from dlclinic.grading.repair import metadata_problems, repair_notebook
 from dlclinic.grading.sandbox import Limits
@@ -130,6 +131,7 @@ def documented(tmp_path_factory):
     """The toy course after the instructor page's grading block ran, literally, for the student ``ada``."""
     root = toy.write_toy_repo(tmp_path_factory.mktemp("documented") / "course", release=False)
     (root / ".venv").symlink_to(Path(sys.prefix).resolve())
+    (root / "node_modules").symlink_to(ROOT / "node_modules")  # MathJax for the feedback, as `make` installs it
     home = tmp_path_factory.mktemp("home")
     source = nbformat.read(toy.source_path(root), as_version=4)
     (home / "Downloads").mkdir()
@@ -153,6 +155,24 @@ def test_the_documented_grading_steps_run_as_written(documented):
     with open(root / "grades.csv", newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert [(r["student_id"], float(r["score"]), r["status"]) for r in rows] == [("ada", 6.0, "graded")]
+    report = (root / "feedback" / "ada" / SLUG / f"{SLUG}.html").read_text(encoding="utf-8")
+    assert OFFLINE_MARK in report and "window.MathJax" in report
+    assert not re.search(r"""<(script|link)[^>]+(src|href)=["']https?://""", report), "the report loads from the web"
+
+
+def test_feedback_without_mathjax_says_what_to_install(tmp_path):
+    with pytest.raises(FeedbackError, match=r"^MathJax 3 was not found at .*: run `npm ci"):
+        read_bundle(tmp_path / "node_modules" / "mathjax")
+
+
+def test_a_report_is_made_offline_once():
+    loader = '<!-- Load mathjax -->\n<script src="https://cdn.example/mathjax/latest.js"> </script>\n'
+    loader += "<!-- MathJax configuration -->\n<script>init();</script>\n<!-- End of mathjax configuration -->"
+    offline = offline_report(f"<head>{loader}</head>", "bundle();")
+    assert "cdn.example" not in offline and "<script>bundle();</script>" in offline
+    assert offline_report(offline, "bundle();") == offline  # feedback run again after hand-grading
+    with pytest.raises(FeedbackError, match="found it 0 times"):
+        offline_report("<head></head>", "bundle();")
 
 
 @pytest.fixture(scope="module")
@@ -373,6 +393,7 @@ def test_the_audit_catches_a_tampered_gradebook(attacked, tmp_path, capsys):
         (["autograde", "99-nothing"], "no assignment '99-nothing'"),
         (["audit", "99-nothing"], "no assignment '99-nothing'"),
         (["export", "99-nothing", "--to", "x.csv"], "no assignment '99-nothing'"),
+        (["feedback", "99-nothing"], "no assignment '99-nothing'"),
         (["scan", "99-nothing"], "nothing to scan"),
         (["repair", "missing.ipynb"], "no such file"),
         (["repair", "notes.ipynb"], "no release"),

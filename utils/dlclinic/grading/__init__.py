@@ -1,11 +1,13 @@
-"""The instructor's grading commands: ``python -m dlclinic.grading release|autograde|audit|scan|repair|dedupe|export``.
+"""The instructor's grading commands (``python -m dlclinic.grading --help``): release, autograde, audit, scan,
+repair, dedupe, feedback, export.
 
 One module per step: ``course`` (running nbgrader, releasing), ``sandbox`` (bubblewrap), ``inside`` (the
 nbgrader run inside the sandbox), ``autograde`` (a sandbox per submission, scores merged into the gradebook),
 ``gradebook`` (snapshots and private copies), ``record`` (what the last grading left for the audit), ``audit``,
 ``scan`` (the tripwire), ``repair`` (the release's nbgrader metadata re-applied; ``dedupe`` is its copied-cell
-part), ``notebooks`` (reading submissions). The machinery that tests the assignments (throw-away courses,
-mutants, the scripted class, the attacks) lives with the tests, under ``tests/harness/``.
+part), ``feedback`` (nbgrader's reports with MathJax inlined), ``notebooks`` (reading submissions). The
+machinery that tests the assignments (throw-away courses, mutants, the scripted class, the attacks) lives with
+the tests, under ``tests/harness/``.
 """
 
 from dlclinic.grading.course import NbgraderError, assignment_slugs, generate_release, run_nbgrader

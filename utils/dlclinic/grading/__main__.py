@@ -14,6 +14,9 @@ merge the scores into the gradebook, list who was not graded and why, then audit
 
 ``python -m dlclinic.grading dedupe NOTEBOOK ...``: only the copied-cell part of ``repair``.
 
+``python -m dlclinic.grading feedback SLUG [--student ID ...]``: ``nbgrader generate_feedback``, with MathJax
+inlined in every report so that its formulas render offline.
+
 ``python -m dlclinic.grading export SLUG --to FILE``: ``nbgrader export`` of the assignment, where a submission
 that could not be graded reads "not graded: <reason>" instead of a score of 0.
 """
@@ -52,6 +55,10 @@ def main(argv: list[str] | None = None) -> int:
     repair.add_argument("notebooks", nargs="+", type=Path, metavar="NOTEBOOK")
     dedupe = commands.add_parser("dedupe", help="keep only the last copy of each repeated nbgrader grade id")
     dedupe.add_argument("notebooks", nargs="+", type=Path, metavar="NOTEBOOK", help="submitted notebooks to repair")
+    feedback = commands.add_parser("feedback", help="nbgrader generate_feedback, with formulas that render offline")
+    feedback.add_argument("slug", metavar="SLUG")
+    feedback.add_argument("--student", action="append", metavar="ID", help="only this student (repeatable)")
+    feedback.add_argument("--mathjax", type=Path, help="the npm mathjax package (default: node_modules/mathjax)")
     export = commands.add_parser("export", help="nbgrader export, with 'not graded: <reason>' where it applies")
     export.add_argument("slug", metavar="SLUG")
     export.add_argument("--to", type=Path, required=True, metavar="FILE")
@@ -64,14 +71,16 @@ def main(argv: list[str] | None = None) -> int:
         "scan": lambda: _scan(root, args.targets),
         "repair": lambda: _repair(root, args.notebooks),
         "dedupe": lambda: _dedupe(args.notebooks),
+        "feedback": lambda: _feedback(root, args),
         "export": lambda: _export(root, args.slug, args.to),
     }[args.command]
     from dlclinic.grading.autograde import GradingError
+    from dlclinic.grading.feedback import FeedbackError
     from dlclinic.grading.sandbox import SandboxUnavailable
 
     try:
         return run()
-    except (GradingError, SandboxUnavailable, NbgraderError) as error:
+    except (GradingError, SandboxUnavailable, NbgraderError, FeedbackError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 
@@ -183,6 +192,17 @@ def _dedupe(paths: list[Path]) -> int:
     if failed:
         print(f"{failed} of {len(paths)} notebooks could not be deduped", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _feedback(root: Path, args: argparse.Namespace) -> int:
+    from dlclinic.grading.autograde import check_course
+    from dlclinic.grading.feedback import generate_feedback
+
+    check_course(root, args.slug)
+    reports = generate_feedback(root, args.slug, args.student, args.mathjax or root / "node_modules" / "mathjax")
+    for report in reports:
+        print(f"{report.relative_to(root)}: formulas render offline")
+    return 0
 
 
 def _export(root: Path, slug: str, to: Path) -> int:
