@@ -243,6 +243,47 @@ class TestFactorial:
         table = factorial_table({k: cells[k] for k in list(cells)[:3]}, {k: 0.0 for k in cells}).data
         assert table.count("not run in this mode") == 9 and "± 0.005 (3 seeds)" in table
 
+    def test_the_blended_loss_is_every_kl_setups_loss(self):
+        from dlclinic.backend import tf
+
+        rng = np.random.default_rng(2)
+        same = tf.constant(np.arange(40) % 2, tf.float32)
+        inputs = {"prelu": lambda: rng.normal(0.1, 0.3, (40, 6)), "softplus": lambda: rng.uniform(0.0, 2.0, (40, 6)),
+                  "softmax": lambda: rng.dirichlet(np.ones(6), 40)}
+        setups = [s for s in VARIANTS.values() if s.blend() is not None]
+        setups += [Setup(o, "one-way", 1.0, stop_gradient=True) for o in ("prelu", "softmax")]
+        for setup in setups:
+            p, q = (tf.constant(inputs[setup.output](), tf.float32) for _ in range(2))
+            with tf.GradientTape(persistent=True) as tape:
+                tape.watch([p, q])
+                own = setup.pair_loss()(same, p, q)
+                blended = dv.blended_pair_loss(same, p, q, **setup.blend())
+            np.testing.assert_array_equal(own.numpy(), blended.numpy(), err_msg=setup.key)
+            for x in (p, q):
+                expected, got = tape.gradient(own, x), tape.gradient(blended, x)
+                expected = np.zeros(x.shape) if expected is None else expected.numpy()  # a detached target
+                np.testing.assert_allclose(got.numpy(), expected, rtol=1e-4, atol=1e-6, err_msg=setup.key)
+        assert VARIANTS["cosine"].blend() is None
+
+    def test_the_shared_model_trains_like_a_model_of_its_own(self):
+        from dlclinic.siamese_speakers.experiment import train_variant
+        from dlclinic.siamese_speakers.models import build_branch, build_switch_branch, copy_branch_weights
+
+        rng = np.random.default_rng(3)
+        x, labels = rng.normal(size=(24, 32, 8)).astype("float32"), np.repeat(np.arange(6), 4)
+        switch = build_switch_branch(frames=32, bands=8, pool=16)
+        for output in ("prelu", "softplus", "softmax"):
+            plain = build_branch(output, frames=32, bands=8, pool=16)
+            copy_branch_weights(plain, switch)
+            np.testing.assert_array_equal(np.asarray(switch(x)), np.asarray(plain(x)), err_msg=output)
+        train_variant("softplus/one-way/m1", x, labels, 1, 0, 128, shared=True)  # the shared model is built
+        shared, own = (train_variant("prelu/symmetric/m2", x, labels, 1, 1, 128, shared=s) for s in (True, False))
+        assert shared.branch.name == own.branch.name == "branch_prelu"
+        np.testing.assert_allclose(shared.embed(x), own.embed(x), atol=1e-5)
+        np.testing.assert_allclose(shared.train_loss, own.train_loss, rtol=1e-5)
+        with pytest.raises(ValueError, match="switch branch"):
+            copy_branch_weights(plain, build_branch("prelu", frames=32, bands=8, pool=16))
+
 
 FULL_RECORD = Path(__file__).resolve().parents[1] / "benchmarks" / "full" / "05-siamese-speakers.json"
 TOP_KEYS = {"reporter", "fixed", "baseline", "factorial", "fix", "thread_remedy", "xent_baseline", "min_dcf"}

@@ -10,7 +10,7 @@ from itertools import product
 import numpy as np
 from IPython.display import Markdown
 
-from dlclinic.backend import keras
+from dlclinic.backend import keras, tf
 from dlclinic.compare import compare
 from dlclinic.differential import best_learning_rate, summarise
 from dlclinic.progress import EpochBar
@@ -23,7 +23,14 @@ from dlclinic.siamese_speakers.metrics import (
     min_dcf,
     verification_pairs,
 )
-from dlclinic.siamese_speakers.models import build_branch, build_pair_model, build_speaker_classifier, pair_loss
+from dlclinic.siamese_speakers.models import (
+    build_branch,
+    build_pair_model,
+    build_speaker_classifier,
+    build_switch_branch,
+    copy_branch_weights,
+    pair_loss,
+)
 from dlclinic.siamese_speakers.pairs import pair_dataset, sample_pairs
 
 OUTPUTS = {"prelu": "clipped PReLU", "softplus": "softplus", "softmax": "softmax"}
@@ -83,6 +90,15 @@ class Setup:
         return lambda same, p, q: ls.pairwise_kl_loss(
             same, p, q, self.one_way(), self.direction, self.margin, push, self.stop_gradient
         )
+
+    def blend(self) -> dict[str, float] | None:
+        """The numbers that make :func:`~dlclinic.siamese_speakers.losses.blended_pair_loss` this setup's loss,
+        or None for a setup it does not cover (the cosine model)."""
+        if self.loss == "contrastive" or self.output == "linear":
+            return None
+        return {"clip": float(self.output == "prelu"), "detach": float(self.stop_gradient),
+                "symmetric": float(self.direction == "symmetric"), "margin": float(self.margin),
+                "soft": float(self.loss == "softplus_hinge"), "thread": float(self.loss == "thread")}
 
 
 FACTORIAL = {s.key: s for s in (Setup(o, d, m) for o, d, m in product(OUTPUTS, ls.DIRECTIONS, MARGINS))}
@@ -150,6 +166,38 @@ def _fit_fresh(
     return trained, history
 
 
+# With ``shared=True`` every KL setup trains in one compiled model: the switch branch of every output and the
+# blended loss, whose choices are variables. Switching setups assigns them; nothing is traced again (quick mode:
+# one trace instead of one per cell; the same losses, each unused term adding zero, gradients equal up to rounding).
+_SHARED: dict[tuple, tuple[keras.Model, keras.Model, dict[str, tf.Variable]]] = {}
+
+
+def _fit_shared(
+    setup: Setup, features_shape: tuple, learning_rate: float, seed: int, fit: Callable
+) -> tuple[keras.Model, keras.callbacks.History]:
+    """Train ``setup``'s branch from the initial weights ``seed`` gives, at ``learning_rate``, in the shared
+    switch model; return that branch (a plain :func:`build_branch`) holding the trained weights."""
+    seed_everything(seed)
+    frames, bands = features_shape
+    branch = build_branch(setup.output, frames=frames, bands=bands, pool=POOL)
+    if features_shape not in _SHARED:
+        switch = build_switch_branch(frames=frames, bands=bands, pool=POOL)
+        knobs = {name: tf.Variable(value, trainable=False) for name, value in setup.blend().items()}
+        model = build_pair_model(switch)
+        model.compile(keras.optimizers.Adam(learning_rate), loss=pair_loss(ls.blended_pair_loss, **knobs))
+        _SHARED[features_shape] = model, switch, knobs
+    model, switch, knobs = _SHARED[features_shape]
+    for variable in model.optimizer.variables:  # iterations, Adam's moments, the learning rate
+        variable.assign(np.zeros(variable.shape, variable.dtype))
+    next(v for v in model.optimizer.variables if v.name == "learning_rate").assign(learning_rate)
+    for name, value in setup.blend().items():
+        knobs[name].assign(value)
+    copy_branch_weights(branch, switch)
+    history = fit(model)
+    copy_branch_weights(switch, branch)
+    return branch, history
+
+
 def train_variant(
     name: str,
     features: np.ndarray,
@@ -159,8 +207,10 @@ def train_variant(
     pairs_per_epoch: int = 2048,
     learning_rate: float = 1e-3,
     setup: Setup | None = None,
+    shared: bool = False,
 ) -> Run:
-    """Train one of :data:`VARIANTS` (or ``setup``) from ``seed`` on fresh balanced pairs."""
+    """Train one of :data:`VARIANTS` (or ``setup``) from ``seed`` on fresh balanced pairs. ``shared``: train a
+    KL setup in the one model all of them share (no new trace; quick mode), not in a model of its own."""
     if setup is None:
         if name not in VARIANTS:
             raise ValueError(f"name must be one of {sorted(VARIANTS)}; got {name!r}")
@@ -171,20 +221,21 @@ def train_variant(
         return build_pair_model(branch), branch, pair_loss(setup.pair_loss())
 
     i, j, same = sample_pairs(labels, pairs_per_epoch * epochs, np.random.default_rng(seed))
-    branch, history = _fit_fresh(
-        ("pairs", setup, features.shape[1:]),
-        build,
-        learning_rate,
-        seed,
-        lambda model: model.fit(
+
+    def fit(model: keras.Model) -> keras.callbacks.History:
+        return model.fit(
             pair_dataset(features, i, j, same),
             epochs=epochs,
             steps_per_epoch=int(np.ceil(pairs_per_epoch / 64)),
             shuffle=False,
             verbose=0,
             callbacks=[EpochBar(epochs, f"{name} lr={learning_rate:g} seed={seed}")],
-        ),
-    )
+        )
+
+    if shared and setup.blend() is not None:
+        branch, history = _fit_shared(setup, features.shape[1:], learning_rate, seed, fit)
+    else:
+        branch, history = _fit_fresh(("pairs", setup, features.shape[1:]), build, learning_rate, seed, fit)
     return Run(name, branch, setup.distance(), learning_rate, seed, history.history["loss"])
 
 

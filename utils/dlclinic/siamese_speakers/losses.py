@@ -74,6 +74,35 @@ def thread_remedy_loss(same, p, q, margin: float = 2.0):
     return same * d + (1 - same) * ops.softplus(margin - d)
 
 
+def blended_pair_loss(same, p, q, clip, detach, symmetric, margin, soft, thread, eps: float = 1e-7):
+    """Every KL pair loss of this module in one formula, the choice made by numbers (0 or 1) rather than code,
+    so that one traced training step serves them all (the numbers may be variables):
+    ``clip`` the report's clipped KL (else ε inside the log), ``detach`` the target side, ``symmetric`` both
+    directions, ``margin``, ``soft`` a softplus hinge (else ReLU), ``thread`` :func:`thread_remedy_loss`.
+    With 0/1 switches each value equals its own function's (a term times 0 adds exactly 0)."""
+    p, q = ops.convert_to_tensor(p), ops.convert_to_tensor(q)
+    same = ops.cast(same, p.dtype)
+    floor = keras.config.epsilon()
+    p = clip * ops.clip(p, floor, 1.0) + (1 - clip) * p
+    q = clip * ops.clip(q, floor, 1.0) + (1 - clip) * q
+    e = (1 - clip) * eps
+
+    def kl(u, v):
+        u = detach * ops.stop_gradient(u) + (1 - detach) * u
+        return ops.sum(u * ops.log((u + e) / (v + e)), axis=-1)
+
+    def push(x):
+        return soft * ops.softplus(x) + (1 - soft) * ops.relu(x)
+
+    forward, backward = kl(p, q), kl(q, p)
+    hinge = same * (forward + symmetric * backward) + (1 - same) * (
+        push(margin - forward) + symmetric * push(margin - backward)
+    )
+    summed = forward + backward
+    remedy = same * summed + (1 - same) * ops.softplus(margin - summed)
+    return (1 - thread) * hinge + thread * remedy
+
+
 def cosine_distance(a, b):
     """1 − cos(a, b) along the last axis: 0 for the same direction, 2 for opposite ones."""
     a = a / (ops.norm(a, axis=-1, keepdims=True) + 1e-12)
