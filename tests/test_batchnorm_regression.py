@@ -230,3 +230,18 @@ def test_training_is_deterministic_and_the_sweep_picks_on_validation():
     assert len(tracker.update_ratio) == 3 and tracker.grad_steps == [1] and tracker.grad_norm[0] > 0
     with pytest.raises(ValueError, match="name must be one of"):
         train_variant("bn_scaled", scenes, scenes, scenes, 1, 0)
+
+
+def test_a_shared_net_trains_exactly_like_a_net_of_its_own():
+    from dlclinic.batchnorm_regression.experiment import train_variant
+
+    scenes = make_scenes(32, 24, seed=2)
+    args = (scenes, scenes, scenes, 1, 3)
+    first = train_variant("bn_output_bias", *args, 1e-4, 16, shared=True)  # compiles the BN net: later runs reuse it
+    kept = first.model.get_weights()
+    shared = train_variant("bn_standardised", *args, 1e-3, 16, track=True, shared=True)
+    own = train_variant("bn_standardised", *args, 1e-3, 16, track=True)
+    np.testing.assert_array_equal(shared.predictions, own.predictions)
+    assert shared.val_nmse == own.val_nmse and shared.tracker.update_ratio == own.tracker.update_ratio
+    for before, after in zip(kept, first.model.get_weights(), strict=True):  # each run keeps its own weights
+        np.testing.assert_array_equal(before, after)

@@ -14,12 +14,21 @@ def blob_response(image: np.ndarray, scale: float = 1.2) -> np.ndarray:
     return gaussian_filter(image, scale) - gaussian_filter(image, 3 * scale)
 
 
-def find_blobs(image: np.ndarray, threshold: float) -> np.ndarray:
-    """(x, y) positions of the local maxima of the blob response above ``threshold``."""
+def _maxima(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The blob response of ``image`` and where it is a local maximum (any threshold is applied later)."""
     response = blob_response(image)
-    peaks = (response == maximum_filter(response, size=5)) & (response > threshold)
+    return response, response == maximum_filter(response, size=5)
+
+
+def _positions(peaks: np.ndarray) -> np.ndarray:
     rows, cols = np.nonzero(peaks)
     return np.column_stack([cols, rows]).astype(float)
+
+
+def find_blobs(image: np.ndarray, threshold: float) -> np.ndarray:
+    """(x, y) positions of the local maxima of the blob response above ``threshold``."""
+    response, local = _maxima(image)
+    return _positions(local & (response > threshold))
 
 
 class BlobCounter:
@@ -34,7 +43,8 @@ class BlobCounter:
         """Pick the threshold whose map sums best match the training maps' sums."""
         images = as_float_array("images", images, ndim=4)
         counts = as_float_array("maps", maps, ndim=4).sum(axis=(1, 2, 3))
-        errors = [np.mean(np.abs(self._counts(images, t) - counts)) for t in self.thresholds]
+        maxima = [_maxima(img[..., 0]) for img in images]  # once per image, not once per threshold
+        errors = [np.mean(np.abs(self._counts(maxima, images.shape[1:3], t) - counts)) for t in self.thresholds]
         self.threshold_ = float(self.thresholds[int(np.argmin(errors))])
         return self
 
@@ -47,9 +57,10 @@ class BlobCounter:
         maps = [density_map(find_blobs(img[..., 0], self.threshold_), height, width, self.sigma) for img in images]
         return np.stack(maps)[..., None]
 
-    def _counts(self, images: np.ndarray, threshold: float) -> np.ndarray:
-        return np.array([self._inside_sum(img[..., 0], threshold) for img in images])
-
-    def _inside_sum(self, image: np.ndarray, threshold: float) -> float:
-        height, width = image.shape
-        return float(density_map(find_blobs(image, threshold), height, width, self.sigma).sum())
+    def _counts(self, maxima: list, shape: tuple[int, int], threshold: float) -> np.ndarray:
+        """Each image's map sum (the people inside it) from its blobs above ``threshold``."""
+        height, width = shape
+        return np.array([
+            float(density_map(_positions(local & (response > threshold)), height, width, self.sigma).sum())
+            for response, local in maxima
+        ])

@@ -63,12 +63,12 @@ class ValidationNMSE(keras.callbacks.Callback):
         self.history.append(nmse(self.val.maps, self.predict_fn(self.val.images)))
 
 
-def build_variant(name: str, train: Scenes, learning_rate: float) -> tuple[keras.Model, object]:
-    """The compiled model of variant ``name`` and what to call ``fit``/``predict`` on (model or scaled wrapper)."""
+def variant_options(name: str, train: Scenes) -> dict[str, object]:
+    """The keyword arguments of :func:`build_density_net` that make variant ``name`` (one change each)."""
     if name not in VARIANTS:
         raise ValueError(f"name must be one of {sorted(VARIANTS)}; got {name!r}")
     mean, std = float(train.maps.mean()), float(train.maps.std())
-    options = {
+    return {
         "no_bn": {"batchnorm": False},
         "no_last_bn": {"bn_last": False},
         "bn_momentum_099": {"bn_momentum": 0.99},
@@ -77,12 +77,38 @@ def build_variant(name: str, train: Scenes, learning_rate: float) -> tuple[keras
         "bn_output_init": {"output_init": (mean, std)},
         "bn_output_scale": {"output_scale": std},
     }.get(name, {})
+
+
+def build_variant(name: str, train: Scenes, learning_rate: float) -> tuple[keras.Model, object]:
+    """The compiled model of variant ``name`` and what to call ``fit``/``predict`` on (model or scaled wrapper)."""
+    options = variant_options(name, train)
     model = build_density_net(train.images.shape[1], learning_rate=learning_rate, **options)
     if name == "bn_standardised":
         return model, ScaledTargetModel(model, TargetScaler())
     if name == "bn_max_scaled":
         return model, ScaledTargetModel(model, MaxScaler())
     return model, model
+
+
+# With ``shared=True`` variants whose nets differ only in their initial weights (or their targets) train in one
+# compiled model: the run's freshly built weights are copied in and its optimizer is reset, so no training step is
+# traced again (quick mode; each training is short enough that tracing is a large share of its cost).
+_COMPILED: dict[tuple, keras.Model] = {}
+
+
+def _shared_net(name: str, train: Scenes, model: keras.Model, learning_rate: float) -> keras.Model:
+    """The compiled net of ``name``'s architecture, holding ``model``'s weights, Adam reset to ``learning_rate``."""
+    options = variant_options(name, train)
+    # the output layer's initial values and the output scale's start are weights, not the architecture
+    architecture = {k: True if k == "output_scale" else v for k, v in options.items() if k != "output_init"}
+    key = (train.images.shape[1:], tuple(sorted(architecture.items())))
+    net = _COMPILED.setdefault(key, model)
+    if net is not model:
+        net.set_weights(model.get_weights())
+        for variable in net.optimizer.variables:  # iterations, Adam's moments, the learning rate
+            variable.assign(np.zeros(variable.shape, variable.dtype))
+        next(v for v in net.optimizer.variables if v.name == "learning_rate").assign(learning_rate)
+    return net
 
 
 def train_variant(
@@ -95,13 +121,18 @@ def train_variant(
     learning_rate: float = 1e-3,
     batch_size: int = 32,
     track: bool = False,
+    shared: bool = False,
 ) -> Run:
-    """Build, train and evaluate one of :data:`VARIANTS` from ``seed``; ``track`` records the output layer."""
+    """Build, train and evaluate one of :data:`VARIANTS` from ``seed``; ``track`` records the output layer.
+    ``shared``: train in the compiled model of the same architecture, if one exists (no new trace; quick mode)."""
     seed_everything(seed)
     model, fitter = build_variant(name, train, learning_rate)
+    net = _shared_net(name, train, model, learning_rate) if shared else model
+    if net is not model:
+        fitter = ScaledTargetModel(net, fitter.scaler) if isinstance(fitter, ScaledTargetModel) else net
 
     def predict(images: np.ndarray) -> np.ndarray:  # eager calls in inference mode: no predict function to trace
-        outputs = np.concatenate([np.asarray(model(images[i:i + 256], training=False))
+        outputs = np.concatenate([np.asarray(net(images[i:i + 256], training=False))
                                   for i in range(0, len(images), 256)])
         return fitter.scaler.inverse_transform(outputs) if isinstance(fitter, ScaledTargetModel) else outputs
 
@@ -114,8 +145,12 @@ def train_variant(
         tracker = OutputLayerTracker(train.images[:32], probe_y, every=10)
         callbacks.append(tracker)
     history = fitter.fit(train.images, train.maps, batch_size=batch_size, epochs=epochs, verbose=0, callbacks=callbacks)
-    return Run(name, learning_rate, seed, model, predict(test.images), callbacks[0].history,
-               history.history["loss"], tracker)
+    predictions = predict(test.images)
+    if shared:  # the shared net trains the next run: keep this run's weights in a model of its own
+        if net is model:
+            model = keras.models.clone_model(net)
+        model.set_weights(net.get_weights())
+    return Run(name, learning_rate, seed, model, predictions, callbacks[0].history, history.history["loss"], tracker)
 
 
 @dataclass
@@ -151,16 +186,18 @@ def sweep_variant(
     rates: Sequence[float],
     seeds: Sequence[int],
     track_rate: float | None = None,
+    shared: bool = False,
 ) -> Treatment:
     """Train ``name`` at each rate (first seed), pick the rate with the lowest final validation NMSE, then
-    repeat it over the other ``seeds``. ``track_rate``: the rate whose run records the output layer."""
+    repeat it over the other ``seeds``. ``track_rate``: the rate whose run records the output layer;
+    ``shared``: see :func:`train_variant`."""
     if not rates or not seeds:
         raise ValueError("rates and seeds must each hold at least one value")
     train, val, test = data
     by_rate = {
-        rate: train_variant(name, train, val, test, epochs, seeds[0], rate, batch_size, track=rate == track_rate)
+        rate: train_variant(name, train, val, test, epochs, seeds[0], rate, batch_size, rate == track_rate, shared)
         for rate in rates
     }
     best, _ = best_learning_rate({rate: run.val_nmse[-1] for rate, run in by_rate.items()}, lower_is_better=True)
-    extra = [train_variant(name, train, val, test, epochs, seed, best, batch_size) for seed in seeds[1:]]
+    extra = [train_variant(name, train, val, test, epochs, seed, best, batch_size, shared=shared) for seed in seeds[1:]]
     return Treatment(name, by_rate, best, [by_rate[best], *extra])
