@@ -1,4 +1,4 @@
-"""Synthetic stick figures: a kinematic tree of 16 joints drawn as limbs and discs on cluttered, noisy images."""
+"""Synthetic stick figures: a kinematic tree of 20 joints drawn as limbs and discs on cluttered, noisy images."""
 
 from __future__ import annotations
 
@@ -13,13 +13,14 @@ JOINTS = (
     "pelvis", "thorax", "neck", "head top",
     "r shoulder", "r elbow", "r wrist", "l shoulder", "l elbow", "l wrist",
     "r hip", "r knee", "r ankle", "l hip", "l knee", "l ankle",
-)
-PARENTS = (-1, 0, 1, 2, 2, 4, 5, 2, 7, 8, 0, 10, 11, 0, 13, 14)
+    "r hand", "l hand", "r toe", "l toe",
+)  # 20 joints: the report's net predicts twenty keypoint maps
+PARENTS = (-1, 0, 1, 2, 2, 4, 5, 2, 7, 8, 0, 10, 11, 0, 13, 14, 6, 9, 12, 15)
 # Rest direction of each bone (degrees, image coordinates: 0 = +x, 90 = down), its length relative to the
 # torso, and how far its angle may swing either way.
-REST_ANGLE = (0, -90, -90, -90, 0, 80, 80, 180, 100, 100, 20, 90, 90, 160, 90, 90)
-LENGTH = (0, 0.55, 0.45, 0.45, 0.4, 0.55, 0.5, 0.4, 0.55, 0.5, 0.3, 0.75, 0.7, 0.3, 0.75, 0.7)
-SWING = (0, 15, 15, 20, 15, 70, 70, 15, 70, 70, 10, 35, 25, 10, 35, 25)
+REST_ANGLE = (0, -90, -90, -90, 0, 80, 80, 180, 100, 100, 20, 90, 90, 160, 90, 90, 80, 100, 10, 170)
+LENGTH = (0, 0.55, 0.45, 0.45, 0.4, 0.55, 0.5, 0.4, 0.55, 0.5, 0.3, 0.75, 0.7, 0.3, 0.75, 0.7, 0.2, 0.2, 0.2, 0.2)
+SWING = (0, 15, 15, 20, 15, 70, 70, 15, 70, 70, 10, 35, 25, 10, 35, 25, 40, 40, 20, 20)
 LEFT = tuple(i for i, name in enumerate(JOINTS) if name.startswith("l "))  # drawn dimmer: tells left from right
 MARGIN = 3  # pixels kept free around every joint
 

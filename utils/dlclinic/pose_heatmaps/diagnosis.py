@@ -1,4 +1,4 @@
-"""Evidence for the diagnosis: which accuracy Keras built, what trivial maps score, and what the head's BN does."""
+"""Evidence for the diagnosis: which accuracy Keras built, what the head's BatchNorm allows, and what it learnt."""
 
 from __future__ import annotations
 
@@ -17,6 +17,101 @@ def compiled_metrics(model: keras.Model) -> dict[str, str]:
     if compiled is None or not compiled.built:
         raise ValueError("the model's metrics are built on its first fit or evaluate; call one of them first")
     return {metric.name: type(metric).__name__ for metric in compiled.metrics}
+
+
+def resolved_accuracy(model: keras.Model, x: object, y: object) -> str:
+    """Class name of the metric Keras builds for ``metrics=["accuracy"]`` when ``model`` is evaluated on (x, y).
+
+    ``evaluate`` runs in inference mode and applies no update, so the weights (moving statistics included) stay
+    as they were.
+    """
+    if not isinstance(model, keras.Model) or not getattr(model, "compiled", False):
+        raise ValueError("model must be a Keras model compiled with metrics=['accuracy']")
+    model.evaluate(x, y, verbose=0)
+    built = compiled_metrics(model)
+    for name in ("accuracy", "acc"):
+        if name in built:
+            return built[name]
+    raise ValueError(f"the model was not compiled with metrics=['accuracy']; its metrics are {built}")
+
+
+def head_layers(model: keras.Model) -> tuple[keras.layers.BatchNormalization, keras.layers.Activation]:
+    """The model's last two layers, checked to be BatchNormalization → Activation("sigmoid")."""
+    layers = model.layers
+    last = layers[-1] if layers else None
+    is_sigmoid = isinstance(last, keras.layers.Activation) and getattr(last.activation, "__name__", "") == "sigmoid"
+    if len(layers) < 2 or not isinstance(layers[-2], keras.layers.BatchNormalization) or not is_sigmoid:
+        raise ValueError("model must end in BatchNormalization → Activation('sigmoid') layers")
+    return layers[-2], last
+
+
+def head_mean_logit(model: keras.Model, x: object) -> np.ndarray:
+    """(channels,) mean of the head BatchNorm's output (the pre-sigmoid logits) on ``x`` in training mode.
+
+    In training mode BatchNorm standardises each channel with the batch's statistics, so this equals its β
+    (and the spread its |γ|). The call would also update the moving statistics; they are put back.
+    """
+    bn, _ = head_layers(model)
+    probe = keras.Model(model.input, bn.output)
+    saved = [v.numpy() for v in model.variables]
+    try:
+        logits = np.asarray(probe(as_float_array("x", x), training=True))
+    finally:
+        for variable, value in zip(model.variables, saved, strict=True):
+            variable.assign(value)
+    return logits.reshape(-1, logits.shape[-1]).mean(axis=0)
+
+
+def head_bn_parameters(model: keras.Model) -> dict[str, np.ndarray]:
+    """β and γ (one per channel) of the BatchNorm layer right before the sigmoid."""
+    bn, _ = head_layers(model)
+    return {"beta": np.asarray(bn.beta), "gamma": np.asarray(bn.gamma)}
+
+
+def bce_floor(beta: object, gamma: object, positive_fraction: object) -> np.ndarray:
+    """Lowest BCE a channel can reach when its logits have mean β and standard deviation at most |γ|.
+
+    With a share p of positive pixels the best logits put all negatives at a and all positives at b
+    (averaging within each group keeps the mean, lowers the spread and, the loss being convex, the loss),
+    as far apart as the spread allows: b − a = |γ| / √(p(1 − p)), p·b + (1 − p)·a = β. The floor is then
+    (1 − p)·softplus(a) + p·softplus(−b). In training mode a BatchNorm → sigmoid head's logits have exactly
+    mean β and spread |γ|·√(var/(var + ε)) ≤ |γ|, so its training loss cannot be lower.
+    """
+    beta, gamma = as_float_array("beta", beta), as_float_array("gamma", gamma)
+    p = as_float_array("positive_fraction", positive_fraction)
+    if np.any(p <= 0) or np.any(p >= 1):
+        raise ValueError("positive_fraction must lie strictly between 0 and 1")
+    gap = np.abs(gamma) / np.sqrt(p * (1 - p))
+    negatives, positives = beta - p * gap, beta + (1 - p) * gap
+    return (1 - p) * np.logaddexp(0.0, negatives) + p * np.logaddexp(0.0, -positives)
+
+
+class HeadTrace(keras.callbacks.Callback):
+    """Record the head BatchNorm's β and γ (per channel) and the epoch's mean training loss after every epoch."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.steps: list[int] = []
+        self.beta: list[np.ndarray] = []
+        self.gamma: list[np.ndarray] = []
+        self.loss: list[float] = []
+
+    def on_train_begin(self, logs=None) -> None:
+        self._record(0, float("nan"))
+
+    def on_epoch_end(self, epoch, logs=None) -> None:
+        self._record(int(self.model.optimizer.iterations.numpy()), float((logs or {}).get("loss", np.nan)))
+
+    def _record(self, step: int, loss: float) -> None:
+        params = head_bn_parameters(self.model)
+        self.steps.append(step)
+        self.beta.append(params["beta"].copy())
+        self.gamma.append(params["gamma"].copy())
+        self.loss.append(loss)
+
+    def floor(self, positive_fraction: object) -> np.ndarray:
+        """The BCE floor (mean over channels) that β and γ allowed at every recorded step."""
+        return np.array([bce_floor(b, g, positive_fraction).mean() for b, g in zip(self.beta, self.gamma, strict=True)])
 
 
 def accuracy_resolution_source() -> tuple[str, int, str]:
@@ -38,14 +133,16 @@ def all_zero_scores(maps: object) -> dict[str, float]:
     return {"positive_fraction": positive, "binary_accuracy_all_zero": 1.0 - positive}
 
 
-def head_bn_outputs(model: keras.Model, images: np.ndarray) -> dict[str, np.ndarray]:
-    """The reporter's head in both BatchNorm modes: sigmoid outputs with batch statistics (training) and moving ones."""
-    return {
-        "training mode (batch statistics)": np.asarray(model(images, training=True)),
-        "inference mode (moving statistics)": np.asarray(model(images, training=False)),
-    }
+def frozen_batchnorm_statistics() -> str:
+    """Which statistics a BatchNormalization layer set to ``trainable=False`` uses when called in training mode.
 
-
-def batchnorm_layers_trainable(model: keras.Model) -> dict[str, bool]:
-    """Each BatchNormalization layer's ``trainable`` flag (False would also freeze it in inference mode in TF2)."""
-    return {layer.name: layer.trainable for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)}
+    "moving" in TF 2 / Keras 3 (freezing also switches it to inference mode); standalone Keras 2.2.4 used the
+    batch's. Measured on a layer whose moving mean is set far from the batch's mean.
+    """
+    layer = keras.layers.BatchNormalization()
+    x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
+    layer.build(x.shape)
+    layer.moving_mean.assign(np.full(4, 10.0, "float32"))
+    layer.trainable = False
+    out = np.asarray(layer(x, training=True))
+    return "moving" if out.mean() < -5 else "batch"

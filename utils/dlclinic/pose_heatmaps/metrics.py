@@ -52,7 +52,11 @@ def mean_error_px(pred: object, true: object) -> float:
 
 @keras.saving.register_keras_serializable(package="dlclinic")
 class HeatmapPCK(keras.metrics.MeanMetricWrapper):
-    """PCK for heatmap outputs inside ``compile``: argmax of each predicted map within ``radius`` px of the true one."""
+    """PCK for heatmap outputs inside ``compile``: the peak of each predicted map within ``radius`` px of the true one.
+
+    A map's peak is the centre of the pixels at its maximum, so a binary disc target decodes to its centre
+    (a plain argmax would land on the disc's first pixel, up to its radius away) and a Gaussian to its peak.
+    """
 
     def __init__(self, radius: float = 3.0, name: str = "pck", **kwargs) -> None:
         radius = positive_number("radius", radius)
@@ -63,13 +67,20 @@ class HeatmapPCK(keras.metrics.MeanMetricWrapper):
         return {"radius": self.radius, "name": self.name}
 
 
-def _argmax_xy(maps):
-    width, k = maps.shape[-2], maps.shape[-1]
-    flat = keras.ops.reshape(maps, (-1, maps.shape[-3] * width, k))
-    index = keras.ops.cast(keras.ops.argmax(flat, axis=1), "float32")
-    return keras.ops.stack([index % width, keras.ops.floor(index / width)], axis=-1)
+def peak_centres(maps):
+    """(…, K, 2) (x, y) centre of the pixels at each map's maximum, for (…, H, W, K) maps (``keras.ops``)."""
+    height, width, k = maps.shape[-3:]
+    flat = keras.ops.reshape(keras.ops.convert_to_tensor(maps, "float32"), (-1, height * width, k))
+    top = keras.ops.max(flat, axis=1, keepdims=True)
+    at_top = keras.ops.cast(flat >= top - 1e-6 * keras.ops.maximum(keras.ops.abs(top), 1.0), "float32")
+    index = keras.ops.arange(height * width, dtype="float32")
+    xs, ys = (index % width)[None, :, None], keras.ops.floor(index / width)[None, :, None]
+    count = keras.ops.sum(at_top, axis=1)
+    centre = keras.ops.stack([keras.ops.sum(at_top * xs, axis=1), keras.ops.sum(at_top * ys, axis=1)], axis=-1)
+    lead = tuple(keras.ops.shape(maps)[:-3])
+    return keras.ops.reshape(centre / count[..., None], (*lead, k, 2))
 
 
 def _heatmap_hits(y_true, y_pred, radius):
-    distance = keras.ops.norm(_argmax_xy(y_true) - _argmax_xy(y_pred), axis=-1)
+    distance = keras.ops.norm(peak_centres(y_true) - peak_centres(y_pred), axis=-1)
     return keras.ops.cast(distance <= radius, "float32")
