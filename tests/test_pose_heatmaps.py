@@ -206,6 +206,16 @@ class TestDiagnosis:
         np.testing.assert_allclose(head_mean_logit(model, x), head_bn_parameters(model)["beta"], atol=1e-4)
         assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights(), strict=True))
 
+    def test_head_mean_logit_works_on_a_sequential_model(self):
+        from dlclinic.backend import keras
+        from dlclinic.pose_heatmaps.diagnosis import head_mean_logit
+
+        model = keras.Sequential([keras.Input((9,)), keras.layers.Dense(4), keras.layers.BatchNormalization(),
+                                  keras.layers.Activation("sigmoid")])
+        model.layers[-2].beta.assign(np.array([1.0, -2.0, 0.5, 3.0], "float32"))
+        x = np.random.default_rng(3).normal(size=(10, 9)).astype("float32")
+        np.testing.assert_allclose(head_mean_logit(model, x), [1.0, -2.0, 0.5, 3.0], atol=1e-4)
+
     def test_head_mean_logit_needs_a_bn_sigmoid_head(self):
         from dlclinic.pose_heatmaps.diagnosis import head_mean_logit
         from dlclinic.pose_heatmaps.models import build_pose_net

@@ -1,5 +1,5 @@
 # replaces: train_pose_model
-# mistake: plain head and Gaussian heatmaps, but MSE: the background-dominated loss stays near all-zero maps
+# mistake: plain head, Gaussian heatmaps and MSE, but Keras' default output init (SimpleBaselines: std 0.001)
 def train_pose_model(images, keypoints, seed=0):
     """Train a pose net on (images, keypoints); return (model, predict) with predict(images) -> (n, K, 2)."""
     seed_everything(seed)

@@ -52,7 +52,7 @@ def head_mean_logit(model: keras.Model, x: object) -> np.ndarray:
     (and the spread its |γ|). The call would also update the moving statistics; they are put back.
     """
     bn, _ = head_layers(model)
-    probe = keras.Model(model.input, bn.output)
+    probe = keras.Model(model.inputs[0], bn.output)  # inputs: a Sequential model has no .input
     saved = [v.numpy() for v in model.variables]
     try:
         logits = np.asarray(probe(as_float_array("x", x), training=True))

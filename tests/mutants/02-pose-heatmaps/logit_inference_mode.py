@@ -1,0 +1,7 @@
+# replaces: head_mean_logit
+# mistake: the logits in inference mode (moving statistics), where the mean logit is not beta
+def head_mean_logit(model, x):
+    """(channels,) mean of the head BatchNorm's output on x in training mode."""
+    probe = keras.Model(model.inputs[0], model.layers[-2].output)
+    logits = keras.ops.convert_to_numpy(probe(x, training=False))
+    return logits.reshape(-1, logits.shape[-1]).mean(axis=0)
