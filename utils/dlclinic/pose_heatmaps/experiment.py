@@ -70,7 +70,7 @@ def targets_for(variant: Variant, poses: Poses) -> np.ndarray:
     return batch_maps(poses.keypoints, size, size, variant.targets, RADIUS if variant.targets == "disc" else SIGMA)
 
 
-def predict_maps(model: keras.Model, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
+def predict_maps(model: keras.Model, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
     """The model's maps in inference mode, by direct calls (``predict`` retraces, and warns, for every new model)."""
     return np.concatenate([np.asarray(model(images[i : i + batch_size], training=False))
                            for i in range(0, len(images), batch_size)])
