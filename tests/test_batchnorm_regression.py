@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from full_record_keys import assert_same_keys_as_full_record, committed_full_record, flat_keys
 
 from dlclinic.assertions import assert_array, assert_close
 from dlclinic.batchnorm_regression.baselines import BlobCounter, find_blobs
@@ -13,7 +14,6 @@ from dlclinic.batchnorm_regression.models import OutputScale, build_density_net
 from dlclinic.batchnorm_regression.plots import smooth
 from dlclinic.batchnorm_regression.treatments import MaxScaler, TargetScaler
 from dlclinic.compare import compare
-from dlclinic.full_runs import load_full_record
 from dlclinic.metrics_json import read_metrics, write_metrics
 
 SLUG = "03-batchnorm-regression"
@@ -24,14 +24,6 @@ REQUIRED = [
     "no_last_bn.nmse", "lr_sweep.bn.1e-05", "lr_sweep.bn.0.0001", "lr_sweep.bn.0.001", "lr_sweep.no_bn.1e-05",
     "lr_sweep.no_bn.0.0001", "lr_sweep.no_bn.0.001", "headline.fix_vs_reporter", "diagnosis.reporter_page_nmse",
 ]
-
-
-def flat_keys(metrics: dict, prefix: str = "") -> set[str]:
-    """Every dotted key of a nested metrics dict."""
-    keys = set()
-    for key, value in metrics.items():
-        keys |= flat_keys(value, f"{prefix}{key}.") if isinstance(value, dict) else {f"{prefix}{key}"}
-    return keys
 
 
 class TestDensityMap:
@@ -200,15 +192,11 @@ def test_quick_run_shows_the_failure_and_the_fix(quick_run):
     fix = metrics["bn_standardised"]["nmse"]
     assert compare(fix, metrics["reporter_bn"]["nmse"], lower_is_better=True).verb == "beats"
     assert compare(fix, metrics["mean_map"]["nmse"], lower_is_better=True).verb == "beats"
-    full = load_full_record(SLUG)
-    if full is not None:  # the committed full run carries the same keys as this build
-        assert flat_keys(metrics) == flat_keys({k: v for k, v in full.items() if k != "run"})
+    assert_same_keys_as_full_record(metrics, SLUG)
 
 
 def test_committed_full_record_has_the_issue_keys():
-    full = load_full_record(SLUG)
-    if full is None:
-        pytest.skip("no full run recorded yet")
+    full = committed_full_record(SLUG)
     assert set(REQUIRED) <= flat_keys(full)
     assert full["settings"]["quick"] is False and full["settings"]["seeds"] == 3
     assert compare(full["bn_standardised"]["nmse"], full["reporter_bn"]["nmse"], lower_is_better=True).verb == "beats"

@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
+from full_record_keys import assert_same_keys_as_full_record, committed_full_record, flat_keys
 
-from dlclinic.full_runs import load_full_record
 from dlclinic.metrics_json import read_metrics
 from dlclinic.pose_heatmaps.baselines import MeanPoseBaseline
 from dlclinic.pose_heatmaps.data import JOINTS, PARENTS, make_poses
@@ -22,14 +22,6 @@ REQUIRED = [
     *(f"lr.{name}" for name in VARIANT_NAMES), *(f"differential.{name}.pck" for name in VARIANT_NAMES),
 ]
 FULL_BUDGET_S = 45 * 60  # the full run must fit 45 minutes on 2 CPU cores
-
-
-def flat_keys(metrics: dict, prefix: str = "") -> set[str]:
-    """Every dotted key of a nested metrics dict."""
-    keys = set()
-    for key, value in metrics.items():
-        keys |= flat_keys(value, f"{prefix}{key}.") if isinstance(value, dict) else {f"{prefix}{key}"}
-    return keys
 
 
 class TestFigures:
@@ -296,15 +288,11 @@ def test_quick_run_shows_the_symptom_and_the_fix(quick_run):
     assert metrics["diagnosis"]["floor_long"] < metrics["diagnosis"]["floor_short"]
     assert set(metrics["lr"]) == set(metrics["differential"])
     assert metrics["diagnosis"]["binary_accuracy_all_zero"] > 0.9, "the all-zero answer looks accurate"
-    full = load_full_record(SLUG)
-    if full is not None:  # the committed full run carries the same keys as this build
-        assert flat_keys(metrics) == flat_keys({k: v for k, v in full.items() if k != "run"})
+    assert_same_keys_as_full_record(metrics, SLUG)
 
 
 def test_committed_full_record_has_the_issue_keys():
-    full = load_full_record(SLUG)
-    if full is None:
-        pytest.skip("no full run recorded yet")
+    full = committed_full_record(SLUG)
     assert set(REQUIRED) <= flat_keys(full)
     assert full["settings"]["quick"] is False and full["settings"]["seeds"] == 3
     assert full["run"]["seconds"] <= FULL_BUDGET_S, "the full run must fit 45 minutes on 2 CPU cores"
