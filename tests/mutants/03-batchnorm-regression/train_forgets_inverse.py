@@ -5,7 +5,7 @@ def train_density_model(images, maps, seed=0):
     seed_everything(seed)
     scaler = TargetScaler().fit(maps)
     model = build_density_net(images.shape[1], batchnorm=True)
-    model.fit(images, scaler.transform(maps), batch_size=32, epochs=10, verbose=0)
+    model.fit(images, scaler.transform(maps), batch_size=32, epochs=6, verbose=0)
 
     def predict(x):
         return model.predict(x, batch_size=256, verbose=0)

@@ -4,7 +4,7 @@ def train_density_model(images, maps, seed=0):
     """Train a BatchNorm net on (images, maps); return (model, predict) with predict in density units."""
     seed_everything(seed)
     model = build_density_net(images.shape[1], batchnorm=True)
-    model.fit(images, maps, batch_size=32, epochs=10, verbose=0, callbacks=[EpochBar(10, "training")])
+    model.fit(images, maps, batch_size=32, epochs=6, verbose=0, callbacks=[EpochBar(6, "training")])
 
     def predict(x):
         return model.predict(x, batch_size=256, verbose=0)
