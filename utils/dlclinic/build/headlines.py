@@ -45,4 +45,8 @@ HEADLINES = {
         "EER (equal error rate)", True, "reporter.eer", "xent_baseline.eer", "the cross-entropy speaker classifier", "fixed.eer",
         "the fix",
     ),
+    "06-ship-segmentation": Headline(
+        "F2 (the Airbus competition's score)", False, "reporter_biased.f2", "baseline.f2", "the threshold detector",
+        "best.f2", "the fix",
+    ),
 }
