@@ -9,7 +9,7 @@ from dlclinic.ship_segmentation import losses
 from dlclinic.ship_segmentation.baselines import ThresholdDetector, size_filter
 from dlclinic.ship_segmentation.data import make_tiles
 from dlclinic.ship_segmentation.diagnosis import (
-    class_weight_outcome,
+    fit_outcome,
     pixel_gradients,
     positive_gradient_share,
     predicted_positive_rate,
@@ -163,7 +163,8 @@ class TestDiagnosis:
         model.compile(optimizer="adam", loss="binary_crossentropy")
         x = np.random.default_rng(0).random((2, 8, 8, 3)).astype("float32")
         y = np.zeros((2, 8, 8, 1), "float32")
-        assert class_weight_outcome(model, x, y, {0: 1.0, 1: 50.0}) != "accepted"
+        assert fit_outcome(model, x, y, class_weight={0: 1.0, 1: 50.0}) != "accepted"
+        assert fit_outcome(model, x, y, sample_weight=1 + 49 * y[..., 0]) == "accepted"
 
 
 class TestBaselineAndModel:
@@ -202,3 +203,53 @@ def test_training_is_deterministic_and_the_sweep_picks_on_validation():
     with pytest.raises(ValueError, match="name must be one of"):
         train_variant("nope", data, 1, 0)
     assert isinstance(a.model, keras.Model)
+
+
+REQUIRED = [f"{name}.{m}" for name in ("reporter_biased", "reporter_iou", "reporter_focal8", "baseline", "best", "fix",
+                                        "bce", "weighted_bce", "bce_dice", "focal2", "tversky", "hard_negatives")
+            for m in ("f2", "dice", "pr_auc", "empty_fpr")] + [
+    f"gradient_share.{name}" for name in ("reporter_biased", "reporter_iou", "reporter_focal8", "bce", "weighted_bce",
+                                          "bce_dice", "focal2", "tversky", "hard_negatives")]
+
+
+def flat_keys(metrics: dict, prefix: str = "") -> set[str]:
+    """Every dotted key of a nested metrics dict."""
+    keys = set()
+    for key, value in metrics.items():
+        keys |= flat_keys(value, f"{prefix}{key}.") if isinstance(value, dict) else {f"{prefix}{key}"}
+    return keys
+
+
+@pytest.mark.slow
+def test_quick_run_shows_the_collapse_and_the_diagnosis(quick_run):
+    from dlclinic.full_runs import load_full_record
+    from dlclinic.metrics_json import read_metrics
+
+    build, done = quick_run(SLUG)
+    assert done.returncode == 0, done.stdout + done.stderr
+    metrics = read_metrics(build / "results" / f"{SLUG}.json")
+    assert set(REQUIRED) <= flat_keys(metrics)
+    collapse = metrics["collapse"]
+    assert collapse["reporter_biased"]["last_rate"] == 0, "the biased BCE ends with all-zero masks"
+    assert collapse["reporter_iou"]["last_rate"] > 0.5, "the per-pixel IoU loss ends with masks of (almost) all ones"
+    assert metrics["reporter_biased"]["empty_fpr"] == 0 and metrics["reporter_iou"]["empty_fpr"] == 1
+    share = metrics["gradient_share"]
+    assert share["reporter_biased"] < 0.01 < share["bce"] < share["weighted_bce"]
+    assert share["reporter_iou"] == 1.0
+    assert metrics["predict_nothing"]["f2"] == pytest.approx(metrics["reporter_biased"]["f2"])
+    full = load_full_record(SLUG)
+    if full is not None:  # the committed full run carries the same keys as this build
+        assert flat_keys(metrics) == flat_keys({k: v for k, v in full.items() if k != "run"})
+
+
+def test_committed_full_record_shows_the_fix():
+    from dlclinic.compare import compare
+    from dlclinic.full_runs import load_full_record
+
+    full = load_full_record(SLUG)
+    if full is None:
+        pytest.skip("no full run recorded yet")
+    assert set(REQUIRED) <= flat_keys(full)
+    assert full["settings"]["quick"] is False and full["settings"]["seeds"] == 3
+    for other in ("reporter_biased", "reporter_iou", "reporter_focal8", "baseline"):
+        assert compare(full["best"]["f2"], full[other]["f2"], lower_is_better=False).verb == "beats", other

@@ -43,13 +43,14 @@ def predicted_positive_rate(probabilities: object, threshold: float = 0.5) -> fl
     return float((probabilities > threshold).mean())
 
 
-def class_weight_outcome(model: keras.Model, x: object, y: object, class_weight: dict[int, float]) -> str:
-    """Fit ``model`` (compiled) for one step with ``class_weight`` on targets ``y``: "accepted", or the
-    first line of the error Keras raises (for (n, H, W, 1) masks it tries one class per *sample*)."""
+def fit_outcome(model: keras.Model, x: object, y: object, **fit_kwargs) -> str:
+    """Fit ``model`` (compiled) for one step on ``x``, ``y`` with ``fit_kwargs`` (``class_weight=...``,
+    ``sample_weight=...``): "accepted", or the first line of the error Keras raises. For (n, H, W, 1) masks,
+    Keras 3 turns ``class_weight`` into one weight per *sample* and fails."""
     x = as_float_array("x", x)
     y = as_float_array("y", y)
     try:
-        model.fit(x, y, batch_size=len(x), epochs=1, verbose=0, class_weight=class_weight)
+        model.fit(x, y, batch_size=len(x), epochs=1, verbose=0, **fit_kwargs)
     except (TypeError, ValueError) as error:
         return f"{type(error).__name__}: {str(error).splitlines()[0]}"
     return "accepted"
