@@ -3,6 +3,7 @@ diagnosis and training."""
 
 import numpy as np
 import pytest
+from full_record_keys import assert_same_keys_as_full_record, committed_full_record, flat_keys
 
 from dlclinic.backend import keras, tf
 from dlclinic.ship_segmentation import losses
@@ -212,17 +213,8 @@ REQUIRED = [f"{name}.{m}" for name in ("reporter_biased", "reporter_iou", "repor
                                           "bce_dice", "focal2", "tversky", "hard_negatives")]
 
 
-def flat_keys(metrics: dict, prefix: str = "") -> set[str]:
-    """Every dotted key of a nested metrics dict."""
-    keys = set()
-    for key, value in metrics.items():
-        keys |= flat_keys(value, f"{prefix}{key}.") if isinstance(value, dict) else {f"{prefix}{key}"}
-    return keys
-
-
 @pytest.mark.slow
 def test_quick_run_shows_the_collapse_and_the_diagnosis(quick_run):
-    from dlclinic.full_runs import load_full_record
     from dlclinic.metrics_json import read_metrics
 
     build, done = quick_run(SLUG)
@@ -237,18 +229,13 @@ def test_quick_run_shows_the_collapse_and_the_diagnosis(quick_run):
     assert share["reporter_biased"] < 0.01 < share["bce"] < share["weighted_bce"]
     assert share["reporter_iou"] == 1.0
     assert metrics["predict_nothing"]["f2"] == pytest.approx(metrics["reporter_biased"]["f2"])
-    full = load_full_record(SLUG)
-    if full is not None:  # the committed full run carries the same keys as this build
-        assert flat_keys(metrics) == flat_keys({k: v for k, v in full.items() if k != "run"})
+    assert_same_keys_as_full_record(metrics, SLUG)
 
 
 def test_committed_full_record_shows_the_fix():
     from dlclinic.compare import compare
-    from dlclinic.full_runs import load_full_record
 
-    full = load_full_record(SLUG)
-    if full is None:
-        pytest.skip("no full run recorded yet")
+    full = committed_full_record(SLUG)
     assert set(REQUIRED) <= flat_keys(full)
     assert full["settings"]["quick"] is False and full["settings"]["seeds"] == 3
     for other in ("reporter_biased", "reporter_iou", "reporter_focal8", "baseline"):
