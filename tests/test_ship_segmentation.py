@@ -43,10 +43,18 @@ class TestTiles:
 
     @pytest.mark.parametrize(("kwargs", "message"), [({"n": 0}, "n must be a positive int"),
                                                      ({"n": 3, "size": 8}, "size must be at least"),
-                                                     ({"n": 3, "empty_share": 1.0}, "empty_share")])
+                                                     ({"n": 3, "empty_share": 1.0}, "empty_share"),
+                                                     ({"n": 3, "size": 32, "ship_scale": 2.0}, "ship_scale")])
     def test_bad_input(self, kwargs, message):
         with pytest.raises(ValueError, match=message):
             make_tiles(**kwargs)
+
+
+    def test_ship_scale_keeps_ship_sizes_on_a_smaller_tile(self):
+        scaled, kept = make_tiles(60, 32, seed=5), make_tiles(60, 32, seed=5, ship_scale=1.0)
+        big = make_tiles(60, 48, seed=5)
+        pixels_per_ship = [t.masks.sum() / t.ships.sum() for t in (scaled, kept, big)]
+        assert pixels_per_ship[0] < 0.7 * pixels_per_ship[1] and 0.7 < pixels_per_ship[1] / pixels_per_ship[2] < 1.4
 
 
 class TestReporterLosses:
@@ -191,12 +199,21 @@ class TestBaselineAndModel:
 
 
 def test_training_is_deterministic_and_the_sweep_picks_on_validation():
-    from dlclinic.ship_segmentation.experiment import sweep_variant, train_variant
+    from dlclinic.seeding import seed_everything
+    from dlclinic.ship_segmentation.experiment import batches, predict, sweep_variant, train_variant
+    from dlclinic.ship_segmentation.losses import bce_dice_loss
 
     data = (make_tiles(24, 24, seed=1), make_tiles(12, 24, seed=2), make_tiles(12, 24, seed=3))
     a = train_variant("fix", data, steps=3, seed=0, batch_size=4, filters=2)
     b = train_variant("fix", data, steps=3, seed=0, batch_size=4, filters=2)
     np.testing.assert_allclose(a.test_prob, b.test_prob, rtol=1e-5)
+    other = train_variant("fix_no_prior", data, steps=3, seed=1, batch_size=4, filters=2)  # the same trainer
+    seed_everything(1)
+    fresh = build_unet(24, filters=2)  # what the shared trainer must reproduce: a fresh model and a fresh Adam
+    fresh.compile(optimizer=keras.optimizers.Adam(1e-3), loss=bce_dice_loss)
+    for index in batches(data[0], 3, 4, False, np.random.default_rng(1)):
+        fresh.train_on_batch(data[0].images[index], data[0].masks[index])
+    np.testing.assert_allclose(other.test_prob, predict(fresh, data[2].images), rtol=1e-5, atol=1e-7)
     assert len(a.loss) == 3 and a.rate_steps[0] == 1
     treatment = sweep_variant("reporter_biased", data, 2, rates=(1e-3, 1e-2), seeds=[0], batch_size=4, filters=2)
     assert treatment.best_rate in (1e-3, 1e-2) and set(treatment.test_scores(data[2])) == {"f2", "dice", "pr_auc",
@@ -218,6 +235,7 @@ REQUIRED = [f"{name}.{m}" for name in ("reporter_biased", "reporter_iou", "repor
 
 @pytest.mark.slow
 def test_quick_run_shows_the_collapse_and_the_diagnosis(quick_run):
+    from dlclinic.compare import compare
     from dlclinic.metrics_json import read_metrics
 
     build, done = quick_run(SLUG)
@@ -232,6 +250,8 @@ def test_quick_run_shows_the_collapse_and_the_diagnosis(quick_run):
     assert share["reporter_biased"] < 0.01 < share["bce"] < share["weighted_bce"]
     assert share["reporter_iou"] == 1.0
     assert metrics["predict_nothing"]["f2"] == pytest.approx(metrics["reporter_biased"]["f2"])
+    for other in ("predict_nothing", "reporter_biased", "reporter_iou", "reporter_focal8"):  # the fix finds ships
+        assert compare(metrics["fix_page"]["f2"], metrics[other]["f2"], lower_is_better=False).verb == "beats", other
     assert_same_keys_as_full_record(metrics, SLUG)
 
 

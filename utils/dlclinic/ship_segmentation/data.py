@@ -99,13 +99,17 @@ def _ship_mask(
     return mask, cy, cx, angle
 
 
-def render_tile(rng: np.random.Generator, size: int, n_ships: int) -> tuple[np.ndarray, np.ndarray]:
-    """One (size, size, 3) image and its (size, size) 0/1 mask with ``n_ships`` ships (fewer if they collide)."""
+def render_tile(
+    rng: np.random.Generator, size: int, n_ships: int, ship_scale: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """One (size, size, 3) image and its (size, size) 0/1 mask with ``n_ships`` ships (fewer if they collide);
+    ship lengths and widths are :data:`SHIP_LENGTH` and :data:`SHIP_WIDTH` times ``ship_scale`` (``None``:
+    size / 48, so that ships keep their share of the tile)."""
     yy, xx = np.mgrid[0:size, 0:size].astype(float)
     image = _sea(rng, size, yy, xx)
     land = _coast(rng, size, yy, xx) if rng.random() < 0.2 else np.zeros((size, size))
     mask = np.zeros((size, size), dtype=bool)
-    scale = size / 48
+    scale = size / 48 if ship_scale is None else ship_scale
     for _ in range(n_ships):
         for _attempt in range(20):
             ship, cy, cx, angle = _ship_mask(rng, size, yy, xx, scale)
@@ -133,9 +137,13 @@ def render_tile(rng: np.random.Generator, size: int, n_ships: int) -> tuple[np.n
     return np.clip(image, 0, 1), mask
 
 
-def make_tiles(n: int, size: int = 48, empty_share: float = EMPTY_SHARE, max_ships: int = 3, seed: int = 0) -> Tiles:
+def make_tiles(
+    n: int, size: int = 48, empty_share: float = EMPTY_SHARE, max_ships: int = 3, seed: int = 0,
+    ship_scale: float | None = None,
+) -> Tiles:
     """Generate ``n`` tiles of ``size``×``size`` pixels from ``seed``: a share ``empty_share`` of them without a
-    ship, the others with 1..``max_ships`` ships (fewer ships more often, as in the competition)."""
+    ship, the others with 1..``max_ships`` ships (fewer ships more often, as in the competition). Ships are
+    scaled by ``ship_scale`` (``None``: size / 48; 1.0 keeps the 48-pixel tile's ship sizes on any tile)."""
     n = positive_int("n", n)
     size = positive_int("size", size)
     max_ships = positive_int("max_ships", max_ships)
@@ -143,10 +151,13 @@ def make_tiles(n: int, size: int = 48, empty_share: float = EMPTY_SHARE, max_shi
         raise ValueError(f"size must be at least 24 pixels; got {size}")
     if isinstance(empty_share, bool) or not isinstance(empty_share, float | int) or not 0 <= empty_share < 1:
         raise ValueError(f"empty_share must be a number in [0, 1); got {empty_share!r}")
+    if ship_scale is not None and (isinstance(ship_scale, bool) or not isinstance(ship_scale, float | int)
+                                   or not 0.25 <= ship_scale <= size / 24):
+        raise ValueError(f"ship_scale must be None or a number from 0.25 to size / 24; got {ship_scale!r}")
     rng = np.random.default_rng(seed)
     weights = 0.5 ** np.arange(max_ships)
     counts = np.where(rng.random(n) < empty_share, 0, 1 + rng.choice(max_ships, n, p=weights / weights.sum()))
-    images, masks = zip(*(render_tile(rng, size, int(k)) for k in counts), strict=True)
+    images, masks = zip(*(render_tile(rng, size, int(k), ship_scale) for k in counts), strict=True)
     masks = np.stack(masks)
     ships = np.array([label(m)[1] for m in masks])  # ships that collided and were skipped are not counted
     return Tiles(np.stack(images).astype("float32"), masks[..., None].astype("float32"), ships)

@@ -165,7 +165,10 @@ def train_variant(
     every: int = 5,
 ) -> Run:
     """Build the U-Net of :data:`VARIANTS` ``name`` from ``seed`` and train it for ``steps`` Adam steps with
-    ``train_on_batch`` (as the reporter did); record the predicted-positive rate every ``every`` steps."""
+    ``train_on_batch`` (as the reporter did); record the predicted-positive rate every ``every`` steps.
+
+    The steps run on a compiled model shared by every run with the same loss and architecture (:func:`_trainer`),
+    which starts from this run's initial weights and a fresh Adam; the run keeps its own model."""
     if name not in VARIANTS:
         raise ValueError(f"name must be one of {sorted(VARIANTS)}; got {name!r}")
     train, val, test = data
@@ -173,19 +176,40 @@ def train_variant(
     seed_everything(seed)
     prior = ship_prior(tiles)
     bias = math.log(prior / (1 - prior)) if SETUPS[name].prior_bias else None
-    model = build_unet(train.images.shape[1], train.images.shape[-1], filters=filters, output_bias=bias)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=build_loss(name, tiles))
-    model.optimizer.build(model.trainable_variables)  # before the first step: the train step is traced once
+    size, channels = train.images.shape[1], train.images.shape[-1]
+    model = build_unet(size, channels, filters=filters, output_bias=bias)  # this run's initial weights
+    trainer = _trainer(name, tiles, size, channels, filters)
+    trainer.set_weights(model.get_weights())
+    for variable in trainer.optimizer.variables:  # a fresh Adam: zero moments and step count
+        variable.assign(keras.ops.zeros_like(variable))
+    trainer.optimizer.learning_rate = learning_rate
     probe = val.images[val.has_ship][:16]
     run = Run(name, learning_rate, seed, model, np.empty(0), np.empty(0))
     rng = np.random.default_rng(seed)
     for step, index in enumerate(batches(tiles, steps, batch_size, SETUPS[name].tiles == "balanced", rng), 1):
-        run.loss.append(float(model.train_on_batch(tiles.images[index], tiles.masks[index])))
+        run.loss.append(float(trainer.train_on_batch(tiles.images[index], tiles.masks[index])))
         if step == 1 or step % every == 0:
             run.rate_steps.append(step)
-            run.positive_rate.append(predicted_positive_rate(predict(model, probe)))
+            run.positive_rate.append(predicted_positive_rate(predict(trainer, probe)))
+    model.set_weights(trainer.get_weights())
     run.val_prob, run.test_prob = predict(model, val.images), predict(model, test.images)
     return run
+
+
+_TRAINERS: dict[tuple, keras.Model] = {}
+
+
+def _trainer(name: str, tiles: Tiles, size: int, channels: int, filters: int) -> keras.Model:
+    """One compiled U-Net per loss and architecture, whose ``train_on_batch`` traces its step once for all the
+    runs that share them (tracing cost several times the CPU of a quick run's steps)."""
+    weighted = SETUPS[name].loss == "weighted_bce"  # its weight depends on the tiles
+    key = (SETUPS[name].loss, ship_prior(tiles) if weighted else None, size, channels, filters)
+    if key not in _TRAINERS:
+        model = build_unet(size, channels, filters=filters)
+        model.compile(optimizer=keras.optimizers.Adam(), loss=build_loss(name, tiles))
+        model.optimizer.build(model.trainable_variables)
+        _TRAINERS[key] = model
+    return _TRAINERS[key]
 
 
 @dataclass
