@@ -1,5 +1,5 @@
 # replaces: train_ship_model
-# mistake: the report's setup: ship tiles only, the "biased" BCE as posted, threshold 0.5
+# mistake: the report's setup at the solution's budget (400 steps of 16 tiles): ship tiles only, the "biased" BCE, 0.5
 def train_ship_model(images, masks, seed=0):
     seed_everything(seed)
     keep = masks.reshape(len(masks), -1).max(axis=1) > 0
@@ -12,8 +12,8 @@ def train_ship_model(images, masks, seed=0):
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=biased)
     rng = np.random.default_rng(seed)
     ships = np.flatnonzero(keep)
-    for _ in range(300):
-        batch = rng.choice(ships, 8)
+    for _ in range(400):
+        batch = rng.choice(ships, 16)
         model.train_on_batch(images[batch], masks[batch])
 
     def predict_masks(x):
