@@ -250,8 +250,10 @@ def test_quick_run_shows_the_collapse_and_the_diagnosis(quick_run):
     assert share["reporter_biased"] < 0.01 < share["bce"] < share["weighted_bce"]
     assert share["reporter_iou"] == 1.0
     assert metrics["predict_nothing"]["f2"] == pytest.approx(metrics["reporter_biased"]["f2"])
-    for other in ("predict_nothing", "reporter_biased", "reporter_iou", "reporter_focal8"):  # the fix finds ships
+    for other in ("predict_nothing", "reporter_at_fix_budget"):  # the fix finds ships; the control: the same budget
         assert compare(metrics["fix_page"]["f2"], metrics[other]["f2"], lower_is_better=False).verb == "beats", other
+    assert (metrics["fix_page"]["steps"], metrics["fix_page"]["batch"]) == (
+        metrics["reporter_at_fix_budget"]["steps"], metrics["reporter_at_fix_budget"]["batch"])
     assert_same_keys_as_full_record(metrics, SLUG)
 
 
