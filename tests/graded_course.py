@@ -5,8 +5,9 @@ assignment's grading tests in one group), in one course whose gradebook holds th
 
 1. ``perfect``, the solution, training included, autograded by nbgrader with the course's cell timeout;
 2. every mutant in ``tests/mutants/<slug>/``, run by ``harness.inprocess`` in one Python process (TensorFlow
-   imported once, nbgrader's own scoring of each test cell): whether a test catches a mistake does not depend
-   on nbgrader, and ``tests/test_grading_lib.py`` shows that the runner agrees with nbgrader on the toy;
+   imported once, the cells before a mutant's change run once for all, nbgrader's own scoring of each test
+   cell): whether a test catches a mistake does not depend on nbgrader, and ``tests/test_grading_lib.py``
+   shows that the runner agrees with nbgrader on the toy;
 3. the rest of the scripted class (``harness.classroom``), ``blank`` (the untouched release) included, in one
    nbgrader run; the troublemaker's looping cell alone gets ``LOOP_TIMEOUT`` seconds, so nbgrader stops it as
    it would at the course's timeout, only sooner; the troublemaker's notebook, which holds a pasted copy of a
@@ -37,7 +38,14 @@ from harness.cells import tests_of
 from harness.classroom import LOOP, Student, class_roster
 from harness.course import Course, make_course
 from harness.inprocess import run_mutants
-from harness.mutants import Mutant, load_mutant, mutant_files, mutant_submission, solved_submission
+from harness.mutants import (
+    Mutant,
+    load_mutant,
+    mutant_files,
+    mutant_submission,
+    solved_fast_submission,
+    solved_submission,
+)
 from harness.scores import Scores
 from harness.workflow import export_grades, generate_feedback, import_roster
 from nbformat import NotebookNode
@@ -143,9 +151,10 @@ class GradedCourse:
         workdir = Path(tempfile.mkdtemp(prefix="mutants-", dir=self.workdir))
         shutil.copytree(self.course.release_dir, workdir, dirs_exist_ok=True)  # the kernel's folder, as nbgrader's
         start = time.perf_counter()
-        results = run_mutants(self.source, runs, workdir, self.course.cell_timeout)
+        reference = solved_fast_submission(self.source, self.release)
+        results = run_mutants(self.source, runs, workdir, self.course.cell_timeout, reference)
         self.seconds["mutants in one process, per mutant"] = (time.perf_counter() - start) / max(len(runs), 1)
-        return {name: scores for name, (scores, _seconds) in results.items()}
+        return {name: run.scores for name, run in results.items()}
 
     def mutant_scores(self, name: str) -> Scores:
         """The test cells the mutant ``name`` ran and their scores."""

@@ -25,6 +25,7 @@ from harness.mutants import (
     mutant_files,
     mutant_submission,
     parse_mutant,
+    solved_fast_submission,
     solved_submission,
 )
 from harness.release_diff import diff_release_dirs, notebook_diff
@@ -261,15 +262,17 @@ def test_end_to_end_on_the_toy(toy_course):
 
 @pytest.mark.grading
 @pytest.mark.xdist_group("grading-toy")  # one worker builds the toy course
-def test_the_in_process_runner_scores_mutants_as_nbgrader_does(toy_course, tmp_path):
+@pytest.mark.parametrize("from_reference", [False, True], ids=["from-the-first-cell", "from-the-reference"])
+def test_the_in_process_runner_scores_mutants_as_nbgrader_does(toy_course, tmp_path, from_reference):
     _, course, mutants, submissions, scores = toy_course
-    source = course.source_notebook()
+    source, release = course.source_notebook(), course.release_notebook()
     runs = {m.name: (submissions[m.name], tests_of(source)[m.replaces]) for m in mutants}
     shutil.copytree(course.release_dir, tmp_path / "work")
-    ran = run_mutants(source, runs, tmp_path / "work", course.cell_timeout)
+    reference = solved_fast_submission(source, release) if from_reference else None
+    ran = run_mutants(source, runs, tmp_path / "work", course.cell_timeout, reference)
     assert sorted(ran) == sorted(runs)
     for mutant in mutants:
-        in_process, _seconds = ran[mutant.name]
+        in_process = ran[mutant.name].scores
         targeted = tests_of(source)[mutant.replaces]
         assert set(targeted) <= set(in_process.cells), in_process.table()
         by_nbgrader = {gid: scores[mutant.name].cells[gid].score for gid in in_process.cells}
@@ -277,7 +280,17 @@ def test_the_in_process_runner_scores_mutants_as_nbgrader_does(toy_course, tmp_p
             f"{mutant.name}: in process\n{in_process.table()}\nnbgrader\n{scores[mutant.name].table()}"
         )
     assert scores["native_noise"].cells["test_double"].score == 1  # nbgrader does not see C-level stderr
-    assert ran["hidden_only"][0].subtotal(["test_double"]) == (0.0, 1.0)
+    assert ran["hidden_only"].scores.subtotal(["test_double"]) == (0.0, 1.0)
+    expected = {m.name: _first_cell(submissions[m.name], source, m.replaces) if from_reference else 0 for m in mutants}
+    assert {name: run.first_cell for name, run in ran.items()} == expected
+    assert any(expected.values()) or not from_reference, "no toy mutant ran from a copy of the reference's state"
+
+
+def _first_cell(submission: nbformat.NotebookNode, source: nbformat.NotebookNode, replaces: str) -> int:
+    """The code cell a mutant of ``replaces`` runs from: its answer, or the first cell if the answer is slow."""
+    executed = executed_cells(submission, source)
+    at = next(i for i, cell in enumerate(executed) if cells.grade_id(cell) == replaces)
+    return 0 if cells.is_slow(executed[at]) else at
 
 
 @pytest.mark.grading
@@ -285,7 +298,7 @@ def test_the_in_process_runner_stops_a_cell_at_the_timeout(tmp_path, source):
     release = release_of(source)
     loop = Mutant("loop", "double", "never returns", "def double(x):\n    while True:\n        pass")
     runs = {"loop": (mutant_submission(source, release, loop), ["test_double"])}
-    scores, seconds = run_mutants(source, runs, tmp_path, timeout=2)["loop"]
+    scores, seconds, _first = run_mutants(source, runs, tmp_path, timeout=2)["loop"]
     assert scores.cells["test_double"].score == 0 and "CellTimeout" in scores.cells["test_double"].error
     assert seconds < 60
 

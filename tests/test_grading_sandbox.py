@@ -26,7 +26,7 @@ import pytest
 from harness import cells, toy
 from harness.attacks import SHADOWER, answer_sources, attacks
 from harness.autograde import cell_timeouts
-from harness.mutants import solved_submission
+from harness.mutants import solved_fast_submission, solved_submission
 from test_grading_lib import release_of
 
 from dlclinic.grading.__main__ import main as grading_main
@@ -67,15 +67,6 @@ def documented_steps() -> str:
     blocks = re.findall(r"```bash\n(# Grade one assignment.*?)```", page, flags=re.S)
     assert len(blocks) == 1, "book/instructor.md needs one ```bash block starting '# Grade one assignment'"
     return blocks[0]
-
-
-def _solved_fast(source: nbformat.NotebookNode, release: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """The solution's answers, the slow training cell left as its stub (it fails in no time)."""
-    submission = solved_submission(source, release)
-    for cell, released in zip(submission.cells, release.cells, strict=True):
-        if cells.is_slow(cell):
-            cell.source = released.source
-    return submission
 
 
 def _colab(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -188,7 +179,7 @@ def attacked(documented):
     crafted = {a.name: a.notebook for a in attacks(release, str(root), listener.getsockname()[1], MARKER)}
     intruder = crafted["intruder"]  # also shadows np in square: the visible test is fooled, the hidden not
     cells.cells_by_id(intruder)["square"].source += "\n\n\n" + SHADOWER
-    solved = _solved_fast(source, release)
+    solved = solved_fast_submission(source, release)
     _place(root, "intruder", intruder)
     _place(root, "stubborn", crafted["stubborn"])
     _place(root, "colab_raw", _colab(solved))
@@ -310,7 +301,7 @@ def toy_notebooks():
 
 def test_repair_restores_metadata_cell_by_cell(toy_notebooks):
     source, release = toy_notebooks
-    solved = _solved_fast(source, release)
+    solved = solved_fast_submission(source, release)
     assert metadata_problems(solved, release) == []
     for damage in (_colab, _edited):
         damaged = damage(solved)

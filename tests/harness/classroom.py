@@ -11,7 +11,7 @@ import copy
 from dataclasses import dataclass
 
 from harness import cells
-from harness.mutants import solved_submission
+from harness.mutants import solved_fast_submission, solved_submission
 from nbformat import NotebookNode
 
 LOOP = "while True:  # the student's loop never ends; nbgrader's cell timeout stops it\n    pass"
@@ -38,15 +38,6 @@ def _graded_answers(source: NotebookNode) -> tuple[list[str], list[str]]:
     by_id = cells.cells_by_id(source)
     graded = [name for name, tests in cells.tests_of(source).items() if tests]
     return [n for n in graded if not cells.is_slow(by_id[n])], [n for n in graded if cells.is_slow(by_id[n])]
-
-
-def _solved_fast(source: NotebookNode, release: NotebookNode) -> NotebookNode:
-    """Every answer from the solution except the ``slow`` cells, which keep their release stubs."""
-    submission = solved_submission(source, release)
-    for cell, released in zip(submission.cells, release.cells, strict=True):
-        if cells.is_slow(cell):
-            cell.source = released.source
-    return submission
 
 
 def _replace(nb: NotebookNode, grade_id: str, source: str) -> None:
@@ -79,7 +70,7 @@ def class_roster(source: NotebookNode, release: NotebookNode, wrong_shape: str) 
     without_slow = total - points(source, [t for name in slow for t in tests[name]])
     looped = others[-1]
 
-    troublemaker = _solved_fast(source, release)
+    troublemaker = solved_fast_submission(source, release)
     _replace(troublemaker, looped, LOOP)
     for tid in tests[looped]:
         _replace(troublemaker, tid, "assert True  # the student 'fixed' the failing test")

@@ -12,6 +12,15 @@ file descriptor 2 are not outputs: nbgrader's kernel does not send them either (
 course's ``Execute.timeout``, and the warning registries are reset per mutant, so a warning shows every time
 as in a fresh kernel.
 
+Most mutants change one answer of a notebook whose earlier cells are the solution's. Given the solution as
+``reference`` (its ``slow`` cells as their release stubs, as in a mutant's submission), the runner executes the
+reference once, keeps a copy of the namespace (deep-copied, aliasing kept; modules and objects that cannot be
+copied are shared) and of the random states just before each answer a mutant replaces, and runs each such
+mutant from that copy: only its answer and the cells up to its last targeted test run again; the earlier test
+cells keep the reference's scores, which are the same cells run on the same state. Before a copy is used, the
+solution's own cells are run from it and must score exactly as in the uninterrupted run; where they do not,
+or where the cells to run hold a ``slow`` cell, the mutants starting there run from the first cell as before.
+
 What this does not exercise is nbgrader itself: the solution, blank and class runs do that, and
 ``tests/test_grading_lib.py`` checks that this runner scores the toy's mutants exactly as nbgrader does.
 """
@@ -19,6 +28,7 @@ What this does not exercise is nbgrader itself: the solution, blank and class ru
 from __future__ import annotations
 
 import copy
+import gc
 import io
 import json
 import os
@@ -31,6 +41,7 @@ import traceback
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
+from typing import NamedTuple
 
 from harness import cells
 from harness.scores import CellScore, Scores
@@ -59,25 +70,52 @@ def executed_cells(submission: NotebookNode, source: NotebookNode) -> list[Noteb
     return executed
 
 
+def _cell_spec(cell: NotebookNode) -> dict:
+    return {"source": cell.source, "nbgrader": cells.nbgrader_meta(cell) if cells.is_test(cell) else None}
+
+
+def _first_difference(executed: list[NotebookNode], reference: list[NotebookNode]) -> int:
+    """Index of the first cell of ``executed`` that is not the same cell of ``reference``."""
+    for index, (cell, ref) in enumerate(zip(executed, reference, strict=False)):
+        if _cell_spec(cell) != _cell_spec(ref):
+            return index
+    return min(len(executed), len(reference))
+
+
+class MutantRun(NamedTuple):
+    """A mutant's scores (every test cell it ran or took from the reference), the seconds it took, and the
+    index of the code cell it ran from (0: the first; more: a copy of the reference's state there)."""
+
+    scores: Scores
+    seconds: float
+    first_cell: int
+
+
 def run_mutants(
     source: NotebookNode,
     runs: Mapping[str, tuple[NotebookNode, list[str]]],
     workdir: Path,
     timeout: int,
-) -> dict[str, tuple[Scores, float]]:
+    reference: NotebookNode | None = None,
+) -> dict[str, MutantRun]:
     """Run each ``{name: (submission, targeted test ids)}`` in one subprocess whose working directory is
     ``workdir`` (a copy of the release folder, as nbgrader's kernel runs in the submission's folder).
 
-    Returns ``{name: (scores of every test cell run, seconds)}``; only cells up to the last targeted test run.
+    Returns ``{name: MutantRun}``; only cells up to the last targeted test run.
+    With ``reference`` (the solution as a submission, ``slow`` cells as their stubs), a mutant whose cells
+    before its change are the reference's runs from a copy of the reference's state there (module docstring).
     """
-    spec = {"timeout": int(timeout), "runs": {}}
+    spec = {"timeout": int(timeout), "runs": {}, "reference": []}
+    ref = executed_cells(reference, source) if reference is not None else []
     for name, (submission, targeted) in runs.items():
         executed = executed_cells(submission, source)
         last = max(i for i, cell in enumerate(executed) if cells.grade_id(cell) in targeted)
-        spec["runs"][name] = [
-            {"source": cell.source, "nbgrader": cells.nbgrader_meta(cell) if cells.is_test(cell) else None}
-            for cell in executed[: last + 1]
-        ]
+        start = _first_difference(executed[: last + 1], ref) if ref else 0
+        if start > last or any(cells.is_slow(cell) for cell in executed[start : last + 1] + ref[start : last + 1]):
+            start = 0
+        spec["runs"][name] = {"start": start, "cells": [_cell_spec(cell) for cell in executed[: last + 1]]}
+    ends = [len(run["cells"]) for run in spec["runs"].values() if run["start"]]
+    spec["reference"] = [_cell_spec(cell) for cell in ref[: max(ends, default=0)]]
     with tempfile.TemporaryDirectory(prefix="mutant-runner-") as scratch:
         spec_path, out_path = Path(scratch) / "spec.json", Path(scratch) / "scores.json"
         spec_path.write_text(json.dumps(spec), encoding="utf-8")
@@ -93,7 +131,7 @@ def run_mutants(
             raise RuntimeError(f"the mutant runner exited with {done.returncode}:\n{log}")
         results = json.loads(out_path.read_text(encoding="utf-8"))
     return {
-        name: (
+        name: MutantRun(
             Scores(
                 student=f"mutant-{name}",
                 cells={
@@ -102,6 +140,7 @@ def run_mutants(
                 },
             ),
             result["seconds"],
+            result["first_cell"],
         )
         for name, result in results.items()
     }
@@ -160,10 +199,76 @@ def _forget_session() -> None:
     warnings.onceregistry.clear()
 
 
-def main(spec_path: str, out_path: str) -> None:
-    from IPython.core.interactiveshell import InteractiveShell
+def _run_cells(
+    shell, run: list[dict], first: int, timeout: int, snapshots: dict[int, tuple] | None = None
+) -> dict[int, list]:
+    """Run ``run[first:]`` in ``shell``; return each test cell's ``[grade id, score, max score, error text]``
+    by its index, scored by nbgrader's ``determine_grade``. Each index that is a key of ``snapshots`` gets
+    the state just before its cell (``_capture``)."""
     from nbformat.v4 import new_code_cell
     from nbgrader.utils import determine_grade
+
+    scored = {}
+    with warnings.catch_warnings():  # entering resets the warning registries: each warning shows again
+        for index in range(first, len(run)):
+            if snapshots is not None and index in snapshots:
+                snapshots[index] = _capture(shell)
+            cell = run[index]
+            outputs = _execute(shell, cell["source"], timeout)
+            if cell["nbgrader"] is not None:
+                node = new_code_cell(cell["source"], metadata={"nbgrader": cell["nbgrader"]}, outputs=outputs)
+                score, max_score = determine_grade(node)
+                scored[index] = [cell["nbgrader"]["grade_id"], float(score), float(max_score), _error_text(outputs)]
+    _forget_session()
+    return scored
+
+
+def _capture(shell) -> tuple[dict, dict, tuple]:
+    """A copy of the user's namespace (one deep copy, so aliases stay aliases; what cannot be copied, modules
+    included, is shared) and of Python's and NumPy's random states."""
+    import random
+
+    import numpy as np
+
+    names = {k: v for k, v in shell.user_ns.items() if k not in shell.user_ns_hidden}
+    shared = {}
+    for key, value in names.items():
+        try:
+            copy.deepcopy(value)
+        except Exception:  # noqa: BLE001 - modules, locks, compiled models: shared, not copied
+            shared[key] = value
+    copyable = copy.deepcopy({k: v for k, v in names.items() if k not in shared})
+    return copyable, shared, (random.getstate(), np.random.get_state())
+
+
+def _reset(shell) -> None:
+    """An empty namespace, as in a fresh kernel. What survives it (modules, TensorFlow's graph of objects, the
+    reference's copies) is then frozen out of the garbage collector's scans: each later ``gc.collect`` (two per
+    mutant: IPython's reset, Keras' ``clear_session``) scans only what the mutants made, which with TensorFlow
+    loaded makes it take milliseconds instead of about a second."""
+    shell.reset(new_session=False)
+    gc.freeze()
+
+
+def _restore(shell, snapshot: tuple[dict, dict, tuple]) -> None:
+    import random
+
+    import numpy as np
+
+    copyable, shared, (python_state, numpy_state) = snapshot
+    _reset(shell)
+    shell.user_ns.update(copy.deepcopy(copyable))
+    shell.user_ns.update(shared)
+    random.setstate(python_state)
+    np.random.set_state(numpy_state)
+
+
+def _points(scored: dict[int, list]) -> dict[int, tuple[float, float]]:
+    return {index: (score, top) for index, (_gid, score, top, _error) in scored.items()}
+
+
+def main(spec_path: str, out_path: str) -> None:
+    from IPython.core.interactiveshell import InteractiveShell
     from traitlets.config import Config
 
     config = Config()
@@ -171,20 +276,37 @@ def main(spec_path: str, out_path: str) -> None:
     shell = InteractiveShell.instance(config=config)
     sys.path.insert(0, os.getcwd())  # a kernel imports from its working directory
     spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
+    timeout, reference = spec["timeout"], spec["reference"]
+
+    starts = sorted({run["start"] for run in spec["runs"].values() if run["start"]})
+    snapshots, reference_scores = dict.fromkeys(starts), {}
+    if starts:  # the reference once, from its first cell, with a copy of its state before each start
+        _reset(shell)
+        reference_scores = _run_cells(shell, reference, 0, timeout, snapshots)
+    faithful = set()
+    for start in starts:  # the solution's own cells from each copy must score as in the uninterrupted run
+        end = max(len(run["cells"]) for run in spec["runs"].values() if run["start"] == start)
+        _restore(shell, snapshots[start])
+        again = _run_cells(shell, reference[:end], start, timeout)
+        if _points(again) == {i: p for i, p in _points(reference_scores).items() if start <= i < end}:
+            faithful.add(start)
+
     results = {}
     for name, run in spec["runs"].items():
-        start = time.perf_counter()
-        shell.reset(new_session=False)
-        scored = []
-        with warnings.catch_warnings():  # entering resets the warning registries: each warning shows again
-            for cell in run:
-                outputs = _execute(shell, cell["source"], spec["timeout"])
-                if cell["nbgrader"] is not None:
-                    node = new_code_cell(cell["source"], metadata={"nbgrader": cell["nbgrader"]}, outputs=outputs)
-                    score, max_score = determine_grade(node)
-                    scored.append([cell["nbgrader"]["grade_id"], float(score), float(max_score), _error_text(outputs)])
-        _forget_session()
-        results[name] = {"cells": scored, "seconds": time.perf_counter() - start}
+        begin = time.perf_counter()
+        first = run["start"] if run["start"] in faithful else 0
+        if first:
+            _restore(shell, snapshots[first])
+            scored = {i: s for i, s in reference_scores.items() if i < first}
+        else:
+            _reset(shell)
+            scored = {}
+        scored |= _run_cells(shell, run["cells"], first, timeout)
+        results[name] = {
+            "cells": [scored[i] for i in sorted(scored)],
+            "seconds": time.perf_counter() - begin,
+            "first_cell": first,
+        }
     Path(out_path).write_text(json.dumps(results), encoding="utf-8")
 
 

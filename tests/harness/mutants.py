@@ -90,6 +90,15 @@ def solved_submission(source: NotebookNode, release: NotebookNode) -> NotebookNo
     return submission
 
 
+def solved_fast_submission(source: NotebookNode, release: NotebookNode) -> NotebookNode:
+    """The solved submission with every ``slow`` cell left as its release version (an answer's stub fails fast)."""
+    submission = solved_submission(source, release)
+    for cell, released in zip(submission.cells, release.cells, strict=True):
+        if cells.is_slow(cell):
+            cell.source = released.source
+    return submission
+
+
 def mutant_submission(source: NotebookNode, release: NotebookNode, mutant: Mutant) -> NotebookNode:
     """The solved submission with ``mutant`` applied, and every ``slow`` cell it does not target reverted to
     its release version (for an answer cell: the stub, which fails fast)."""
@@ -102,10 +111,8 @@ def mutant_submission(source: NotebookNode, release: NotebookNode, mutant: Mutan
         )
     if mutant.source.strip() == strip_delimiters(target.source).strip():
         raise MutantError(f"mutant {mutant.name!r} is identical to the solution of {mutant.replaces!r}")
-    submission = solved_submission(source, release)
-    for cell, released in zip(submission.cells, release.cells, strict=True):
+    submission = solved_fast_submission(source, release)
+    for cell in submission.cells:
         if cells.grade_id(cell) == mutant.replaces:
             cell.source = mutant.source
-        elif cells.is_slow(cell):
-            cell.source = released.source
     return submission
