@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import numpy as np
 from IPython.display import Markdown
@@ -30,6 +31,25 @@ class Row:
     spread: float = 0.0
     seeds: int = 1
     learning_rate: float | None = None
+
+
+RunT = TypeVar("RunT")
+
+
+@dataclass
+class Treatment(Generic[RunT]):
+    """One row after its sweep: every rate's first-seed run, the rate picked on validation, and the runs of all
+    seeds at that rate (a case's subclass adds the metrics over them)."""
+
+    name: str
+    by_rate: dict[float, RunT]
+    best_rate: float
+    seed_runs: list[RunT]
+
+    @property
+    def run(self) -> RunT:
+        """The first seed's run at the picked rate."""
+        return self.by_rate[self.best_rate]
 
 
 def summarise(values: Sequence[float]) -> tuple[float, float]:

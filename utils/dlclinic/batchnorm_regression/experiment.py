@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from dlclinic import differential
 from dlclinic.backend import keras
 from dlclinic.batchnorm_regression.data import Scenes
 from dlclinic.batchnorm_regression.diagnosis import OutputLayerTracker
@@ -153,20 +154,8 @@ def train_variant(
     return Run(name, learning_rate, seed, model, predictions, callbacks[0].history, history.history["loss"], tracker)
 
 
-@dataclass
-class Treatment:
-    """One variant after its sweep: every rate's first-seed run, the rate picked on validation, and the runs
-    of all seeds at that rate."""
-
-    name: str
-    by_rate: dict[float, Run]
-    best_rate: float
-    seed_runs: list[Run]
-
-    @property
-    def run(self) -> Run:
-        """The first seed's run at the picked rate."""
-        return self.by_rate[self.best_rate]
+class Treatment(differential.Treatment[Run]):
+    """A row after its sweep (:class:`dlclinic.differential.Treatment`) and its test metrics."""
 
     def test_nmse(self, test: Scenes) -> tuple[float, float]:
         """Mean and spread over seeds of the test NMSE at the picked rate."""

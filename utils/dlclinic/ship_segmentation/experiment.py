@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from dlclinic import differential
 from dlclinic.backend import keras
 from dlclinic.differential import best_learning_rate, summarise
 from dlclinic.seeding import seed_everything
@@ -212,20 +213,8 @@ def _trainer(name: str, tiles: Tiles, size: int, channels: int, filters: int) ->
     return _TRAINERS[key]
 
 
-@dataclass
-class Treatment:
-    """One variant after its sweep: every rate's first-seed run, the rate picked on validation F2, and the
-    runs of all seeds at that rate."""
-
-    name: str
-    by_rate: dict[float, Run]
-    best_rate: float
-    seed_runs: list[Run]
-
-    @property
-    def run(self) -> Run:
-        """The first seed's run at the picked rate."""
-        return self.by_rate[self.best_rate]
+class Treatment(differential.Treatment[Run]):
+    """A row after its sweep (:class:`dlclinic.differential.Treatment`) and its test metrics."""
 
     def test_scores(self, test: Tiles, threshold: float = 0.5) -> dict[str, float]:
         """Test metrics, means over seeds at the picked rate."""
