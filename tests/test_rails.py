@@ -8,8 +8,8 @@ import math
 import pytest
 
 from dlclinic.compare import compare, compare_sentence
-from dlclinic.differential import Row, best_learning_rate, differential_table, summarise, verdict
 from dlclinic.full_runs import NO_RECORD, describe_run, load_full_record, metric, modes_table
+from dlclinic.second_edition import Row, best_learning_rate, differential_table, summarise, verdict
 
 
 def test_lower_is_better_verbs_and_ratios() -> None:
@@ -62,17 +62,17 @@ def test_differential_table_verdicts() -> None:
     assert "| no BatchNorm | 0.3 | 0.0001 | changes the outcome (better) |" in table
 
 
-def test_full_record_found_above_the_notebook(tmp_path) -> None:
+def test_full_record_read_from_its_folder(tmp_path) -> None:
     record = {"best": {"nmse": 0.04}, "run": {"date": "2026-12-01", "device": "CPU (2 cores)", "commit": "abc1234",
                                               "seconds": 1500.0, "peak_host_mib": 1700}}
     (tmp_path / "benchmarks" / "full").mkdir(parents=True)
     (tmp_path / "benchmarks" / "full" / "03-x.json").write_text(json.dumps(record))
     (tmp_path / "book" / "cases").mkdir(parents=True)
-    found = load_full_record("03-x", tmp_path / "book" / "cases")
+    found = load_full_record("03-x", tmp_path / "benchmarks" / "full")
     assert found == record
     assert metric(found, "best.nmse") == 0.04 and metric(found, "best.missing") is None
     assert describe_run(found) == "full run of 2026-12-01 on CPU (2 cores), commit abc1234, 1500 s"
-    assert load_full_record("04-y", tmp_path / "book" / "cases") is None
+    assert load_full_record("04-y", tmp_path / "benchmarks" / "full") is None
     table = modes_table({"best": {"nmse": 0.5}}, "quick", found, [("fix NMSE", "best.nmse")]).data
     assert "| fix NMSE | 0.5 | 0.04 |" in table
     assert NO_RECORD in modes_table({}, "quick", None, [("fix NMSE", "best.nmse")]).data

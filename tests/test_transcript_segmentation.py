@@ -293,7 +293,7 @@ def check_metric_keys(metrics):
 def test_committed_full_record_has_the_quick_keys():
     from dlclinic.full_runs import load_full_record
 
-    record = load_full_record("01-transcript-segmentation", Path(__file__).parent)
+    record = load_full_record("01-transcript-segmentation")
     if record is None:
         pytest.skip("no full run recorded yet")
     check_metric_keys(record)

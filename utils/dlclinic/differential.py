@@ -1,98 +1,495 @@
-"""The differential-diagnosis table every case shows: one change per row, its measured effect, a verdict.
+"""The shared runner of every case's differential diagnosis: one change per row, trained fairly, judged plainly.
 
-A case trains each row (one thing changed from the reporter's setup, or from the fix) over a small
-learning-rate sweep and, in full mode, over seeds; ``best_learning_rate`` keeps each row's best rate (chosen
-on validation), ``summarise`` turns the seeds' values into a mean and a spread, and ``differential_table``
-writes the table with a verdict from :func:`dlclinic.compare.compare` against the reference row, so no row
-wins or loses only because it got someone else's learning rate or one lucky seed.
+A case gives, per row, a function ``train(learning_rate, seed) -> Fit`` and the runner does the rest:
+
+- **Bracketing.** The row's learning rate is picked on validation (first seed) from a :class:`Grid`; while the
+  pick sits at an edge of the rates tried, the grid is extended by ``factor`` in that direction, up to the bound
+  the case states. A pick still at the bound is kept and flagged (``edge``).
+- **Seeds.** The picked rate is trained with every seed the row is given (≥ 3 in full mode, ≥ 5 on headline
+  rows); the row's value is the mean of the test metric over seeds, its spread their standard deviation.
+- **Convergence.** Each :class:`Fit` carries its validation metric over steps; a run still improving over the
+  last fifth of its steps by more than ``max(seed spread, floor)`` is not converged, and a verdict that
+  involves it reads "undecided (not converged)".
+- **Degenerate runs** (a non-finite metric, an output that ignores its input, a value worse than a trivial
+  predictor) are flagged with the reason.
+- **Verdicts** ("better", "ties", "worse") against the row's reference row: two rows tie when their difference
+  is within ``max(combined spread, metric floor)``; the combined spread is the standard deviation of the
+  per-seed differences where both rows ran the same seeds on the same data (paired), else the sum of the two
+  spreads. The floor is absolute and stated on the page; metrics on a log scale (NLL) are compared by
+  difference only, never by ratio. A factorial design gives each row the reference that differs from it in
+  one factor, so every verdict holds at one level of the other factors.
+
+:class:`Differential` collects the rows and the case's trivial predictors, judges them, writes the record
+(``Differential.record()``, stored under the metrics' ``differential`` key) and renders the table from a record:
+the committed full run's, with this build's verdict and whether it agrees beside each row.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Generic, TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 from IPython.display import Markdown
 
-from dlclinic.compare import TIE, compare
 from dlclinic.tables import markdown_rows
+
+BETTER, TIES, WORSE, UNDECIDED, REFERENCE = "better", "ties", "worse", "undecided (not converged)", "reference"
+LAST_PART = 0.2  # the share of a run's steps over which it must have stopped improving
 
 
 @dataclass(frozen=True)
-class Row:
-    """One row: what changed, the metric (mean over seeds), its spread (std over seeds, 0 for one seed), the
-    seeds behind it and the learning rate it was trained with (``None`` where no sweep applies)."""
+class Metric:
+    """How rows are judged: the metric's name on the page, its direction, and the absolute difference at or
+    below which two results tie whatever their spreads (stated on the page). ``log_scale`` metrics (an NLL)
+    are never shown as ratios."""
 
-    change: str
-    value: float
-    spread: float = 0.0
-    seeds: int = 1
-    learning_rate: float | None = None
+    name: str
+    lower_is_better: bool
+    floor: float
+    log_scale: bool = False
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.floor, int | float) and math.isfinite(self.floor) and self.floor >= 0):
+            raise ValueError(f"floor must be a finite number >= 0; got {self.floor!r}")
+
+    def gain(self, a: float, b: float) -> float:
+        """How much better ``a`` is than ``b`` (positive: better), in the metric's units."""
+        return b - a if self.lower_is_better else a - b
+
+    def record(self) -> dict:
+        return {"name": self.name, "lower_is_better": self.lower_is_better, "floor": self.floor,
+                "log_scale": self.log_scale}
+
+    @classmethod
+    def from_record(cls, record: Mapping) -> Metric:
+        return cls(record["name"], record["lower_is_better"], record["floor"], record.get("log_scale", False))
 
 
-RunT = TypeVar("RunT")
+@dataclass(frozen=True)
+class Grid:
+    """The learning rates a row tries first (``rates``), and the bounds within which the runner may extend them
+    by ``factor`` while the pick sits at an edge."""
+
+    rates: tuple[float, ...]
+    low: float
+    high: float
+    factor: float = 3.0
+
+    def __post_init__(self) -> None:
+        rates = tuple(sorted(self.rates))
+        if not rates or any(not (r > 0 and math.isfinite(r)) for r in rates):
+            raise ValueError(f"rates must be positive finite numbers; got {self.rates!r}")
+        if not self.low <= rates[0] <= rates[-1] <= self.high:
+            raise ValueError(f"the rates {rates} must lie within low={self.low:g} and high={self.high:g}")
+        if not self.factor > 1:
+            raise ValueError(f"factor must be > 1; got {self.factor!r}")
+        object.__setattr__(self, "rates", rates)
+
+    def next_rate(self, tried: Sequence[float], pick: float) -> float | None:
+        """The rate to try next when ``pick`` is at an edge of ``tried``, or ``None`` (interior, or at a bound)."""
+        lowest, highest = min(tried), max(tried)
+        slack = 1 + 1e-9
+        if len(tried) > 1 and lowest < pick < highest:
+            return None
+        if pick == highest and highest * self.factor <= self.high * slack:
+            return highest * self.factor
+        if pick == lowest and lowest / self.factor >= self.low / slack:
+            return lowest / self.factor
+        return None
 
 
 @dataclass
-class Treatment(Generic[RunT]):
-    """One row after its sweep: every rate's first-seed run, the rate picked on validation, and the runs of all
-    seeds at that rate (a case's subclass adds the metrics over them)."""
+class Fit:
+    """One training run as the runner sees it: its validation metric at ``steps`` (the last value is the one the
+    rate is picked on), its test metrics at the end, whether its output ignores its input, and whatever the
+    case keeps from it (``detail``: the model, predictions …; not recorded)."""
 
-    name: str
-    by_rate: dict[float, RunT]
-    best_rate: float
-    seed_runs: list[RunT]
+    seed: int
+    learning_rate: float | None
+    steps: Sequence[int]
+    validation: Sequence[float]
+    test: Mapping[str, float]
+    constant: bool = False
+    detail: object = None
+
+    def __post_init__(self) -> None:
+        if len(self.steps) != len(self.validation) or not len(self.steps):
+            raise ValueError(f"steps and validation must be non-empty and as long as each other; got "
+                             f"{len(self.steps)} and {len(self.validation)}")
 
     @property
-    def run(self) -> RunT:
-        """The first seed's run at the picked rate."""
-        return self.by_rate[self.best_rate]
+    def final(self) -> float:
+        """The validation metric at the end of the run."""
+        return float(self.validation[-1])
+
+    @property
+    def finite(self) -> bool:
+        return math.isfinite(self.final) and all(math.isfinite(float(v)) for v in self.test.values())
+
+    def improvement(self, metric: Metric) -> float:
+        """How much the validation metric improved over the last fifth of the steps (positive: still improving)."""
+        steps = np.asarray(self.steps, dtype=float)
+        start = steps[-1] - LAST_PART * (steps[-1] - steps[0])
+        before = int(np.searchsorted(steps, start, side="right")) - 1
+        return metric.gain(self.final, float(self.validation[max(before, 0)]))
+
+
+@dataclass
+class Row:
+    """One row of the differential: its value over seeds and everything needed to trust (or distrust) it."""
+
+    name: str
+    change: str
+    value: float
+    spread: float
+    seed_ids: list[int]
+    seed_values: list[float]
+    learning_rate: float | None = None
+    grid: list[float] = field(default_factory=list)
+    validation_by_rate: dict[float, float] = field(default_factory=dict)
+    edge: bool = False
+    converged: bool = True
+    degenerate: bool = False
+    why_degenerate: str = ""
+    reference: str | None = None
+    kind: str = "trained"  # "trained", "control" (learning-free) or "trivial"
+    verdict: str = ""
+    gain: float | None = None  # value minus the reference's, positive when better
+    others: dict[str, tuple[float, float]] = field(default_factory=dict)  # other test metrics: (mean, spread)
+    fits: list[Fit] = field(default_factory=list, repr=False)
+
+    @property
+    def seeds(self) -> int:
+        return len(self.seed_ids)
+
+    def record(self) -> dict:
+        """The row as the full record stores it (``fits`` and their details stay behind)."""
+        return {"name": self.name, "change": self.change, "value": _json(self.value), "spread": self.spread,
+                "seeds": self.seeds, "seed_ids": list(self.seed_ids),
+                "seed_values": [_json(value) for value in self.seed_values],
+                "learning_rate": self.learning_rate, "grid": list(self.grid),
+                "validation_by_rate": {f"{rate:g}": _json(value) for rate, value in self.validation_by_rate.items()},
+                "edge": self.edge, "converged": self.converged, "degenerate": self.degenerate,
+                "why_degenerate": self.why_degenerate, "reference": self.reference, "kind": self.kind,
+                "verdict": self.verdict, "gain": None if self.gain is None else _json(self.gain),
+                "others": {key: {"value": mean, "spread": spread} for key, (mean, spread) in self.others.items()}}
+
+    @classmethod
+    def from_record(cls, record: Mapping) -> Row:
+        return cls(record["name"], record["change"], _float(record["value"]), record["spread"],
+                   list(record["seed_ids"]), [_float(v) for v in record["seed_values"]], record["learning_rate"],
+                   list(record["grid"]), {float(rate): _float(value)
+                                          for rate, value in record["validation_by_rate"].items()},
+                   record["edge"], record["converged"], record["degenerate"], record["why_degenerate"],
+                   record["reference"], record["kind"], record["verdict"],
+                   None if record["gain"] is None else _float(record["gain"]),
+                   {key: (item["value"], item["spread"]) for key, item in record["others"].items()})
+
+
+def _json(value: float) -> float | None:
+    """A number for JSON: a non-finite one (a diverged run) is written as ``null``."""
+    return float(value) if math.isfinite(value) else None
+
+
+def _float(value: float | None) -> float:
+    return math.nan if value is None else float(value)
 
 
 def summarise(values: Sequence[float]) -> tuple[float, float]:
     """Mean and spread (sample standard deviation; 0 for a single value) of one row's values over seeds."""
     array = np.asarray(values, dtype=float)
-    if array.ndim != 1 or array.size == 0 or not np.all(np.isfinite(array)):
-        raise ValueError(f"values must be a non-empty 1-D sequence of finite numbers; got {values!r}")
+    if array.ndim != 1 or array.size == 0:
+        raise ValueError(f"values must be a non-empty 1-D sequence of numbers; got {values!r}")
     return float(array.mean()), float(array.std(ddof=1)) if array.size > 1 else 0.0
 
 
-def best_learning_rate(by_rate: Mapping[float, float], lower_is_better: bool) -> tuple[float, float]:
-    """The learning rate with the best validation value in ``{rate: value}``, and that value."""
+def pick_rate(by_rate: Mapping[float, float], lower_is_better: bool) -> float | None:
+    """The rate with the best finite validation value in ``{rate: value}`` (``None`` if none is finite)."""
     finite = {rate: value for rate, value in by_rate.items() if math.isfinite(value)}
     if not finite:
-        raise ValueError(f"by_rate must hold at least one finite value; got {dict(by_rate)!r}")
-    pick = min if lower_is_better else max
-    rate = pick(finite, key=finite.get)
-    return rate, finite[rate]
+        return None
+    return (min if lower_is_better else max)(finite, key=finite.get)
 
 
-def verdict(row: Row, reference: Row, lower_is_better: bool, tie: float = TIE) -> str:
-    """"changes the outcome (better / worse)" or "does not change it", from the numbers and their spreads."""
-    found = compare(row.value, reference.value, lower_is_better, tie, row.spread, reference.spread)
-    if found.verb == "ties":
-        return "does not change it"
-    return f"changes the outcome ({'better' if found.better else 'worse'})"
+def sweep(
+    train: Callable[[float | None, int], Fit],
+    grid: Grid | None,
+    seeds: Sequence[int],
+    select: Metric,
+) -> tuple[float | None, dict[float, float], bool, list[Fit]]:
+    """Train at each rate of ``grid`` with the first seed, extend the grid while the pick (best validation value
+    on ``select``) sits at an edge, then train the other ``seeds`` at the pick. Returns the picked rate, the
+    validation value of every rate tried, whether the pick stayed at a bound, and the fits at the pick, one per
+    seed (first seed first). Without a grid (a row whose rate is not tuned), ``train(None, seed)`` per seed."""
+    if not seeds:
+        raise ValueError("seeds must hold at least one seed")
+    if grid is None:
+        return None, {}, False, [train(None, seed) for seed in seeds]
+    first: dict[float, Fit] = {rate: train(rate, seeds[0]) for rate in grid.rates}
+    while True:
+        pick = pick_rate({rate: fit.final for rate, fit in first.items()}, select.lower_is_better)
+        if pick is None:  # every rate diverged: keep the lowest, flagged as degenerate by the caller
+            pick = min(first)
+            break
+        following = grid.next_rate(list(first), pick)
+        if following is None:
+            break
+        first[following] = train(following, seeds[0])
+    tried = sorted(first)
+    edge = len(tried) == 1 or pick in (tried[0], tried[-1])
+    fits = [first[pick], *(train(pick, seed) for seed in seeds[1:])]
+    return pick, {rate: first[rate].final for rate in tried}, edge, fits
+
+
+def _degeneracy(fits: Sequence[Fit]) -> str:
+    if any(not fit.finite for fit in fits):
+        return "non-finite metric"
+    if any(fit.constant for fit in fits):
+        return "constant output"
+    return ""
+
+
+class Differential:
+    """The rows of one differential table, judged on ``metric`` (validation picks on ``select``, by default the
+    same metric) against each row's reference and the case's trivial predictors. ``paired``: rows that ran the
+    same seeds share their data, so their comparison uses per-seed differences."""
+
+    def __init__(self, metric: Metric, select: Metric | None = None, paired: bool = True) -> None:
+        self.metric, self.select, self.paired = metric, select or metric, paired
+        self.rows: dict[str, Row] = {}
+
+    def __getitem__(self, name: str) -> Row:
+        return self.rows[name]
+
+    def train(
+        self,
+        name: str,
+        change: str,
+        train: Callable[[float | None, int], Fit],
+        seeds: Sequence[int],
+        grid: Grid | None = None,
+        reference: str | None = None,
+        key: str | None = None,
+        others: Sequence[str] = (),
+    ) -> Row:
+        """Sweep, repeat and summarise one row; its value is the test metric ``key`` (default: the metric's
+        name) averaged over seeds at the picked rate; ``others`` are further test metrics to keep."""
+        rate, by_rate, edge, fits = sweep(train, grid, seeds, self.select)
+        values = [float(fit.test[key or self.metric.name]) for fit in fits]
+        finite = [v for v in values if math.isfinite(v)]
+        value, spread = summarise(finite) if finite else (math.nan, 0.0)
+        finals = [fit.final for fit in fits if math.isfinite(fit.final)]
+        val_spread = summarise(finals)[1] if finals else 0.0
+        tolerance = max(val_spread, self.select.floor)
+        converged = all(fit.improvement(self.select) <= tolerance for fit in fits if math.isfinite(fit.final))
+        row = Row(name, change, value, spread, [fit.seed for fit in fits], values, rate,
+                  sorted(by_rate), by_rate, edge, converged, reference=reference, fits=fits,
+                  others={other: summarise([float(fit.test[other]) for fit in fits]) for other in others})
+        row.why_degenerate = _degeneracy(fits)
+        row.degenerate = bool(row.why_degenerate)
+        return self.add(row)
+
+    def add(self, row: Row) -> Row:
+        """Add a row made elsewhere (a learning-free control, a trivial predictor, a row from a record)."""
+        if row.name in self.rows:
+            raise ValueError(f"a row named {row.name!r} is already in the table")
+        self.rows[row.name] = row
+        return row
+
+    def fixed(self, name: str, change: str, values: Sequence[float] | float, kind: str = "control",
+              seed_ids: Sequence[int] | None = None, reference: str | None = None) -> Row:
+        """A row that is not trained by the runner: a learning-free control or (``kind="trivial"``) a trivial
+        predictor, with one value or one per seed."""
+        if kind not in ("control", "trivial", "trained"):
+            raise ValueError(f"kind must be 'control', 'trivial' or 'trained'; got {kind!r}")
+        values = [float(values)] if isinstance(values, int | float) else [float(v) for v in values]
+        ids = list(seed_ids) if seed_ids is not None else list(range(len(values)))
+        if len(ids) != len(values):
+            raise ValueError(f"seed_ids must be as long as values ({len(values)}); got {len(ids)}")
+        value, spread = summarise(values)
+        return self.add(Row(name, change, value, spread, ids, values, reference=reference, kind=kind))
+
+    def compare(self, a: Row, b: Row) -> tuple[str, float]:
+        """The verdict of ``a`` against ``b`` and the gain (positive: ``a`` better), as the module says."""
+        if not (math.isfinite(a.value) and math.isfinite(b.value)):
+            return WORSE if not math.isfinite(a.value) else BETTER, math.nan
+        pairs = dict(zip(b.seed_ids, b.seed_values, strict=True))
+        paired = (self.paired and a.seeds > 1 and sorted(a.seed_ids) == sorted(b.seed_ids)
+                  and a.kind == b.kind == "trained" and all(map(math.isfinite, a.seed_values + b.seed_values)))
+        if paired:
+            gain, band = summarise([self.metric.gain(value, pairs[seed])
+                                    for seed, value in zip(a.seed_ids, a.seed_values, strict=True)])
+        else:
+            gain, band = self.metric.gain(a.value, b.value), a.spread + b.spread
+        if not (a.converged and b.converged):
+            return UNDECIDED, gain
+        if abs(gain) <= max(band, self.metric.floor):
+            return TIES, gain
+        return (BETTER if gain > 0 else WORSE), gain
+
+    def judge(self) -> Differential:
+        """Give every row its verdict against its reference, and flag trained rows worse than a trivial one."""
+        trivial = [row for row in self.rows.values() if row.kind == "trivial"]
+        for row in self.rows.values():
+            if row.reference is None:
+                row.verdict, row.gain = REFERENCE if row.kind == "trained" else "", None
+            else:
+                if row.reference not in self.rows:
+                    raise ValueError(f"row {row.name!r} names the reference {row.reference!r}, which is not a row")
+                row.verdict, row.gain = self.compare(row, self.rows[row.reference])
+            if row.kind != "trivial" and not row.degenerate:
+                beaten_by = [t.change for t in trivial if self.compare(row, t)[0] == WORSE]
+                if beaten_by:
+                    row.degenerate, row.why_degenerate = True, f"worse than {beaten_by[0]}"
+        return self
+
+    def record(self) -> dict:
+        """The ``differential`` entry of the case's metrics: the metric and every row, in table order."""
+        self.judge()
+        return {"metric": self.metric.record(), "select": self.select.record(), "paired": self.paired,
+                "rows": [row.record() for row in self.rows.values()]}
+
+    @classmethod
+    def from_record(cls, record: Mapping) -> Differential:
+        table = cls(Metric.from_record(record["metric"]), Metric.from_record(record["select"]), record["paired"])
+        for row in record["rows"]:
+            table.add(Row.from_record(row))
+        return table
+
+
+def agreement(evidence: Row, smoke: Row | None) -> str:
+    """Whether a smoke-test row (this build's quick run) agrees in direction with the evidence (the full run):
+    the same verdict, or a difference of the same sign where the full run found one."""
+    if smoke is None:
+        return "not run"
+    if not evidence.verdict or evidence.verdict == REFERENCE:
+        return "—"
+    same = smoke.verdict == evidence.verdict or (
+        evidence.verdict in (BETTER, WORSE) and smoke.gain is not None and evidence.gain is not None
+        and math.isfinite(smoke.gain) and smoke.gain * evidence.gain > 0)
+    return f"{smoke.verdict}: {'agrees' if same else 'differs'}"
+
+
+def describe_verdict(row: Row) -> str:
+    """"better than fix", "ties with reporter", "undecided (not converged)", "reference", "trivial" …"""
+    if row.reference is None:
+        return row.verdict or row.kind
+    joiner = {BETTER: " than ", WORSE: " than ", TIES: " with "}.get(row.verdict, " vs ")
+    return f"{row.verdict}{joiner}{row.reference}"
 
 
 def _number(value: float, spread: float, seeds: int, digits: int) -> str:
+    if not math.isfinite(value):
+        return "—"
     text = f"{value:.{digits}g}"
-    return f"{text} ± {spread:.2g} ({seeds} seeds)" if seeds > 1 else text
+    return f"{text} ± {spread:.2g} ({seeds})" if seeds > 1 else text
 
 
-def differential_table(
-    reference: Row, rows: Sequence[Row], metric: str, lower_is_better: bool, digits: int = 3, tie: float = TIE
+def _rate(row: Row) -> str:
+    if row.learning_rate is None:
+        return "—"
+    tried = ", ".join(f"{rate:g}" for rate in row.grid)
+    return f"{row.learning_rate:g}" + (" (at the bound)" if row.edge else "") + f" of {{{tried}}}"
+
+
+def _flags(row: Row) -> str:
+    flags = [] if row.converged else ["not converged"]
+    if row.degenerate:
+        flags.append(row.why_degenerate)
+    return "; ".join(flags) or "—"
+
+
+def table(
+    evidence: Mapping,
+    smoke: Mapping | None = None,
+    others: Mapping[str, str] | None = None,
+    digits: int = 3,
 ) -> Markdown:
-    """The table: the reference row first, then each change with its value, learning rate and verdict."""
-    better = "lower is better" if lower_is_better else "higher is better"
-    header = ["change", f"{metric} ({better})", "learning rate", f"verdict vs {reference.change}"]
-    body = [
-        [row.change, _number(row.value, row.spread, row.seeds, digits),
-         "—" if row.learning_rate is None else f"{row.learning_rate:g}",
-         "reference" if row is reference else verdict(row, reference, lower_is_better, tie)]
-        for row in (reference, *rows)
-    ]
-    return Markdown(markdown_rows(header, body, align="lrrl"))
+    """The differential table from a record (``evidence``: the committed full run's ``differential`` entry),
+    with this build's verdict and agreement beside each row (``smoke``: this build's entry, if it differs from
+    the evidence). ``others`` maps further test metrics to show (key → column title)."""
+    full = Differential.from_record(evidence)
+    quick = Differential.from_record(smoke) if smoke is not None else None
+    metric = full.metric
+    direction = "lower is better" if metric.lower_is_better else "higher is better"
+    header = ["row", "change", f"{metric.name} ({direction}), mean ± sd (seeds)", *(others or {}).values(),
+              "learning rate", "flags", "verdict vs its reference"]
+    if quick is not None:
+        header.append("this build (quick)")
+    body = []
+    for row in full.rows.values():
+        cells = [row.name, row.change, _number(row.value, row.spread, row.seeds, digits)]
+        cells += [_number(*row.others[key], row.seeds, digits) if key in row.others else "—" for key in others or {}]
+        cells += [_rate(row), _flags(row), describe_verdict(row)]
+        if quick is not None:
+            cells.append(agreement(row, quick.rows.get(row.name)))
+        body.append(cells)
+    align = "ll" + "r" * (1 + len(others or {})) + "rll" + ("l" if quick is not None else "")
+    note = (f"Ties: within max(combined spread, {metric.floor:g}) on {metric.name}; "
+            + ("paired by seed where rows share seeds. " if full.paired else "spreads added. ")
+            + "A pick marked 'at the bound' could not be bracketed within the case's bounds.")
+    return Markdown(markdown_rows(header, body, align=align) + "\n\n" + note)
+
+
+VERBS = {BETTER: "beats", TIES: "ties", WORSE: "loses to", UNDECIDED: "is undecided against (not converged)"}
+
+
+def _brief(row: Row) -> dict:
+    return {"name": row.name, "change": row.change, "kind": row.kind, "value": row.value, "spread": row.spread,
+            "seeds": row.seeds}
+
+
+def _ratio(metric: Metric, a: float, b: float) -> float | None:
+    """``a`` over ``b`` oriented so that > 1 means ``a`` is better; ``None`` for log-scale metrics or a zero."""
+    if metric.log_scale or a == 0 or b == 0 or a * b < 0:
+        return None
+    return b / a if metric.lower_is_better else a / b
+
+
+def versus(table: Differential, a: str, b: str) -> dict:
+    """How row ``a`` compares with row ``b``: the verb, the gain (positive: ``a`` better) and the ratio."""
+    verdict, gain = table.compare(table.rows[a], table.rows[b])
+    return {"verb": VERBS[verdict], "gain": _json(gain), "ratio": _ratio(table.metric, table.rows[a].value,
+                                                                   table.rows[b].value)}
+
+
+def sentence(record: Mapping, a: str, b: str, digits: int = 3) -> str:
+    """"the fix (0.884 ± 0.015, 3 seeds) beats the detector (0.819) on test F2 by 0.065 (1.08×)", from a record's
+    ``differential`` entry: the verb comes from the runner's rule, so the sentence is right in either mode."""
+    table = Differential.from_record(record)
+    found, left, right = versus(table, a, b), table.rows[a], table.rows[b]
+
+    def said(row: Row) -> str:
+        spread = f" ± {row.spread:.2g}, {row.seeds} seeds" if row.seeds > 1 else ""
+        return f"{row.change} ({row.value:.{digits}g}{spread})"
+
+    ratio = "" if found["ratio"] is None else f", {found['ratio']:.3g}×"
+    gain = "" if found["gain"] is None else f" by {abs(found['gain']):.2g}{ratio}"
+    tail = gain if found["verb"] in ("beats", "loses to") else ""
+    return f"{said(left)} {found['verb']} {said(right)} on {table.metric.name}{tail}"
+
+
+def summary(table: Differential, fix: str, baselines: Sequence[str], best: str | None = None) -> dict:
+    """What the results page states for a case: the named fix, the best treatment (the best converged,
+    non-degenerate trained row unless named), the strongest baseline (of ``baselines`` and every control and
+    trivial row), each compared with it, and every row that beats or ties the fix."""
+    table.judge()
+    rows, metric = table.rows, table.metric
+    score = (lambda row: -row.value) if metric.lower_is_better else (lambda row: row.value)
+    usable = [row for row in rows.values() if row.kind == "trained" and row.converged and not row.degenerate]
+    best_row = rows[best] if best is not None else max(usable or [rows[fix]], key=score)
+    pool = [rows[name] for name in baselines] + [row for row in rows.values()
+                                                 if row.kind in ("control", "trivial") and row.name not in baselines]
+    strongest = max(pool, key=score)
+    rivals = []
+    for row in rows.values():
+        if row.name != fix:
+            found = versus(table, row.name, fix)
+            if found["verb"] in ("beats", "ties"):
+                rivals.append(_brief(row) | {"verb": found["verb"]})
+    return {"metric": metric.record(), "fix": _brief(rows[fix]), "best": _brief(best_row),
+            "strongest_baseline": _brief(strongest),
+            "fix_vs_baseline": versus(table, fix, strongest.name),
+            "best_vs_baseline": versus(table, best_row.name, strongest.name), "rivals": rivals}

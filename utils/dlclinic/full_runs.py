@@ -1,41 +1,37 @@
-"""The committed full run of a case, read by its notebook to show beside this build's numbers.
+"""The committed full run of a case: the evidence its page shows, read from the package.
 
 ``benchmarks/full/NN-name.json`` holds the metrics JSON that the case wrote in full mode plus a ``run`` object
-(``date``, ``device``, ``commit``, ``seconds``, ``peak_host_mib``); ``python -m dlclinic.build.run --full
---record-full CASE`` writes it. A notebook finds it by walking up from its folder to the repository root;
-where the repository is not around (a learner's copy in Colab), there is no record to show and the page says
-so.
+(``date``, ``device``, ``commit``, ``seconds``, ``peak_host_mib``) and, where the case's code changed after that
+commit, a ``stale`` object (``since``: the commit, ``files``: what changed; written by ``python -m
+dlclinic.build.provenance --mark``). ``python -m dlclinic.build.run --full --record-full CASE`` writes it. The
+records ship inside the package as ``dlclinic.records`` (a link to ``benchmarks/full``), so a learner's install
+shows them too.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from importlib.resources import files
 from pathlib import Path
 
 from IPython.display import Markdown
 
 from dlclinic.tables import markdown_rows
 
-FULL_DIR = Path("benchmarks", "full")
 RUN_KEYS = ("date", "device", "commit", "seconds", "peak_host_mib")
 NO_RECORD = "no full run recorded yet"
 
 
-def full_record_path(slug: str, start: str | Path = ".") -> Path | None:
-    """``benchmarks/full/<slug>.json`` in ``start`` or the nearest folder above it that has one, else ``None``."""
-    here = Path(start).resolve()
-    for folder in (here, *here.parents):
-        path = folder / FULL_DIR / f"{slug}.json"
-        if path.is_file():
-            return path
-    return None
+def records_folder() -> Path:
+    """Where the committed full runs are: ``benchmarks/full`` in a clone, the package's copy in an install."""
+    return Path(str(files("dlclinic.records")))
 
 
-def load_full_record(slug: str, start: str | Path = ".") -> dict | None:
+def load_full_record(slug: str, folder: str | Path | None = None) -> dict | None:
     """The committed full run of case ``slug`` (its metrics and its ``run``), or ``None`` if none is recorded."""
-    path = full_record_path(slug, start)
-    if path is None:
+    path = Path(folder or records_folder()) / f"{slug}.json"
+    if not path.is_file():
         return None
     record = json.loads(path.read_text(encoding="utf-8"))
     if not isinstance(record, dict) or not isinstance(record.get("run"), dict):
@@ -54,13 +50,31 @@ def metric(metrics: Mapping, key: str) -> float | None:
 
 
 def describe_run(record: Mapping | None) -> str:
-    """"full run of 2026-12-01 on CPU (2 cores), commit abc1234, 1520 s", or ``NO_RECORD``."""
+    """"full run of 2026-12-01 on CPU (2 cores), commit abc1234, 1520 s", or ``NO_RECORD``; a stale record says
+    so and names the files changed since its commit."""
     if record is None:
         return NO_RECORD
     run = record["run"]
     seconds = run.get("seconds")
     took = f", {seconds:.0f} s" if isinstance(seconds, int | float) else ""
-    return f"full run of {run.get('date', '?')} on {run.get('device', '?')}, commit {run.get('commit', '?')}{took}"
+    text = f"full run of {run.get('date', '?')} on {run.get('device', '?')}, commit {run.get('commit', '?')}{took}"
+    stale = record.get("stale")
+    if stale:
+        text += (f"; STALE: the case's code changed after commit {stale['since']} "
+                 f"({', '.join(stale['files'])}), so this run may not be what the code now does")
+    return text
+
+
+def evidence_banner(record: Mapping | None, mode: str) -> Markdown:
+    """The note at the top of a case's results: whose numbers decide the page, and how this build relates."""
+    if record is None:
+        return Markdown(f"```{{warning}}\nNo full run is recorded for this case yet: the tables below show this "
+                        f"build's {mode} run, a smoke test whose runs have not converged. Nothing here is evidence."
+                        "\n```")
+    kind = "warning" if record.get("stale") else "note"
+    return Markdown(f"```{{{kind}}}\nThe tables and verdicts below are the committed {describe_run(record)}. "
+                    f"This build ran in {mode} mode: beside each verdict it says whether it agrees, and decides "
+                    "nothing.\n```")
 
 
 def _cell(value: float | None, digits: int) -> str:

@@ -8,15 +8,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dlclinic import differential
+from dlclinic import second_edition as differential
 from dlclinic.backend import keras
 from dlclinic.batchnorm_regression.data import Scenes
 from dlclinic.batchnorm_regression.diagnosis import OutputLayerTracker
 from dlclinic.batchnorm_regression.metrics import count_mae, nmse
 from dlclinic.batchnorm_regression.models import build_density_net
 from dlclinic.batchnorm_regression.treatments import MaxScaler, ScaledTargetModel, TargetScaler
-from dlclinic.differential import best_learning_rate, summarise
 from dlclinic.progress import EpochBar
+from dlclinic.second_edition import best_learning_rate, summarise
 from dlclinic.seeding import seed_everything
 
 VARIANTS = {

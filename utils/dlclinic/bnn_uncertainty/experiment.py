@@ -17,7 +17,7 @@ from dlclinic.bnn_uncertainty.models import build_bnn, build_gaussian_net
 from dlclinic.bnn_uncertainty.probability import tf_keras
 from dlclinic.bnn_uncertainty.training import History, fit, sample_predictions
 from dlclinic.checks import positive_int
-from dlclinic.differential import best_learning_rate, summarise
+from dlclinic.second_edition import best_learning_rate, summarise
 from dlclinic.seeding import seed_everything
 
 

@@ -217,6 +217,9 @@ def run_cases(
     mode = "quick" if quick else "full"
     cases = [plan(slug, cases_dir, build_dir) for slug in slugs]
     commit = commit_of(cases_dir) if record_dir is not None else None  # the code that runs, not HEAD at the end
+    if commit is not None and (commit == "?" or commit.endswith("-dirty")):
+        raise RunError(f"a full record must name a clean commit on main; the checkout is at {commit}: commit (or "
+                       "stash) the changes first")
     seconds, peaks = {}, {}
     for number, case in enumerate(cases, start=1):
         print(f"[{number}/{len(cases)}] {case.slug} ({mode}) ...", end=" ", flush=True)

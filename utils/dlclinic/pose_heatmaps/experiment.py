@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from dlclinic.backend import keras, tf
-from dlclinic.differential import best_learning_rate, summarise
 from dlclinic.pose_heatmaps.data import Poses
 from dlclinic.pose_heatmaps.diagnosis import HeadTrace
 from dlclinic.pose_heatmaps.heatmaps import batch_maps, decode_keypoints
 from dlclinic.pose_heatmaps.losses import spatial_softmax_crossentropy
 from dlclinic.pose_heatmaps.metrics import mean_error_px, pck
 from dlclinic.pose_heatmaps.models import KERAS_MOMENTUM, build_pose_net
+from dlclinic.second_edition import best_learning_rate, summarise
 from dlclinic.seeding import seed_everything
 
 SIGMA = 2.0  # Gaussian targets, as SimpleBaselines uses on its 64×48 maps

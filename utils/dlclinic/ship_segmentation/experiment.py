@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dlclinic import differential
+from dlclinic import second_edition as differential
 from dlclinic.backend import keras
-from dlclinic.differential import best_learning_rate, summarise
+from dlclinic.second_edition import best_learning_rate, summarise
 from dlclinic.seeding import seed_everything
 from dlclinic.ship_segmentation import losses
 from dlclinic.ship_segmentation.data import Tiles

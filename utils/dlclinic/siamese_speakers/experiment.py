@@ -12,8 +12,8 @@ from IPython.display import Markdown
 
 from dlclinic.backend import keras, tf
 from dlclinic.compare import compare
-from dlclinic.differential import best_learning_rate, summarise
 from dlclinic.progress import EpochBar
+from dlclinic.second_edition import best_learning_rate, summarise
 from dlclinic.seeding import seed_everything
 from dlclinic.siamese_speakers import losses as ls
 from dlclinic.siamese_speakers.metrics import (

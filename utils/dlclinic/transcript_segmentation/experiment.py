@@ -8,8 +8,8 @@ from functools import cache
 import numpy as np
 
 from dlclinic.backend import keras
-from dlclinic.differential import best_learning_rate
 from dlclinic.progress import EpochBar
+from dlclinic.second_edition import best_learning_rate
 from dlclinic.seeding import seed_everything
 from dlclinic.transcript_segmentation.corpus import topic_sentences
 from dlclinic.transcript_segmentation.data import CUE_PHRASES, Documents, make_documents, split_topics
