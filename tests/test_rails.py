@@ -76,3 +76,14 @@ def test_full_record_read_from_its_folder(tmp_path) -> None:
     table = modes_table({"best": {"nmse": 0.5}}, "quick", found, [("fix NMSE", "best.nmse")]).data
     assert "| fix NMSE | 0.5 | 0.04 |" in table
     assert NO_RECORD in modes_table({}, "quick", None, [("fix NMSE", "best.nmse")]).data
+
+
+def test_evidence_is_the_record_in_quick_mode_and_this_run_in_full_mode() -> None:
+    from dlclinic.full_runs import Evidence
+
+    record = {"differential": {"rows": "full"}, "run": {}}
+    assert Evidence(record, quick=True).pick("differential", "here") == ({"rows": "full"}, "here")
+    assert Evidence(record, quick=False).pick("differential", "here") == ("here", None)
+    assert Evidence(None, quick=True).pick("differential", "here") == ("here", None)
+    with pytest.raises(KeyError, match="record the case again"):
+        Evidence(record, quick=True).pick("curves", "here")

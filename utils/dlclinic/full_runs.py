@@ -77,6 +77,28 @@ def evidence_banner(record: Mapping | None, mode: str) -> Markdown:
                     "nothing.\n```")
 
 
+class Evidence:
+    """Which run decides the page. In full mode this run is the evidence; in quick mode the committed full run is
+    (where there is one) and this run is the smoke test shown beside it."""
+
+    def __init__(self, full: Mapping | None, quick: bool) -> None:
+        self.full, self.quick = full, quick
+
+    @property
+    def from_record(self) -> bool:
+        """Whether the page's evidence is the committed record (quick mode with a record)."""
+        return self.quick and self.full is not None
+
+    def pick(self, key: str, here: object) -> tuple[object, object | None]:
+        """``(evidence, smoke)`` for the metrics entry ``key`` whose value in this run is ``here``: the record's
+        entry and this run's in quick mode with a record, else this run's and ``None``."""
+        if not self.from_record:
+            return here, None
+        if key not in self.full:
+            raise KeyError(f"the committed full run has no {key!r}: record the case again (make full CASE=...)")
+        return self.full[key], here
+
+
 def _cell(value: float | None, digits: int) -> str:
     return "—" if value is None else f"{value:.{digits}g}"
 
