@@ -168,3 +168,14 @@ def test_a_missing_reference_is_named() -> None:
     differential = table_of(fix=(bowl(0.01), "nowhere"))
     with pytest.raises(ValueError, match="'nowhere', which is not a row"):
         differential.judge()
+
+
+def test_a_flat_end_is_not_extended() -> None:
+    collapsed = bowl(best_rate=1e-2)
+
+    def train(rate: float | None, seed: int) -> Fit:  # every rate ends at the same value: nothing to bracket
+        fit = collapsed(rate, seed)
+        return Fit(seed, rate, fit.steps, [0.78] * len(fit.steps), {"test error": 0.78})
+
+    rate, by_rate, edge, _ = sweep(train, Grid((3e-4, 1e-3, 3e-3), low=1e-6, high=1.0), [0], ERROR)
+    assert sorted(by_rate) == [3e-4, 1e-3, 3e-3] and not edge

@@ -3,8 +3,9 @@
 A case gives, per row, a function ``train(learning_rate, seed) -> Fit`` and the runner does the rest:
 
 - **Bracketing.** The row's learning rate is picked on validation (first seed) from a :class:`Grid`; while the
-  pick sits at an edge of the rates tried, the grid is extended by ``factor`` in that direction, up to the bound
-  the case states. A pick still at the bound is kept and flagged (``edge``).
+  pick sits at an edge of the rates tried and beats its neighbour by more than the floor, the grid is extended
+  by ``factor`` in that direction, up to the bound the case states. A pick still rising at the bound is kept and
+  flagged (``edge``); an edge pick that ties its neighbour is bracketed by the tie (a flat end).
 - **Seeds.** The picked rate is trained with every seed the row is given (≥ 3 in full mode, ≥ 5 on headline
   rows); the row's value is the mean of the test metric over seeds, its spread their standard deviation.
 - **Convergence.** Each :class:`Fit` carries its validation metric over steps; a run still improving over the
@@ -88,7 +89,7 @@ class Grid:
         object.__setattr__(self, "rates", rates)
 
     def next_rate(self, tried: Sequence[float], pick: float) -> float | None:
-        """The rate to try next when ``pick`` is at an edge of ``tried``, or ``None`` (interior, or at a bound)."""
+        """The rate beyond ``pick`` when it is an edge of ``tried``, or ``None`` (interior, or at a bound)."""
         lowest, highest = min(tried), max(tried)
         slack = 1 + 1e-9
         if len(tried) > 1 and lowest < pick < highest:
@@ -98,6 +99,17 @@ class Grid:
         if pick == lowest and lowest / self.factor >= self.low / slack:
             return lowest / self.factor
         return None
+
+
+def _still_rising(by_rate: Mapping[float, float], pick: float, select: Metric) -> bool:
+    """Whether the edge ``pick`` beats its neighbour among the rates tried by more than the floor (a flat end,
+    as when every rate collapses to the same value, is bracketed by the tie)."""
+    tried = sorted(by_rate)
+    if len(tried) == 1:
+        return True
+    neighbour = tried[1] if pick == tried[0] else tried[-2]
+    value = by_rate[neighbour]
+    return not math.isfinite(value) or select.gain(by_rate[pick], value) > select.floor
 
 
 @dataclass
@@ -229,16 +241,17 @@ def sweep(
         return None, {}, False, [train(None, seed) for seed in seeds]
     first: dict[float, Fit] = {rate: train(rate, seeds[0]) for rate in grid.rates}
     while True:
-        pick = pick_rate({rate: fit.final for rate, fit in first.items()}, select.lower_is_better)
+        by_rate = {rate: fit.final for rate, fit in first.items()}
+        pick = pick_rate(by_rate, select.lower_is_better)
         if pick is None:  # every rate diverged: keep the lowest, flagged as degenerate by the caller
             pick = min(first)
             break
-        following = grid.next_rate(list(first), pick)
+        following = grid.next_rate(list(first), pick) if _still_rising(by_rate, pick, select) else None
         if following is None:
             break
         first[following] = train(following, seeds[0])
     tried = sorted(first)
-    edge = len(tried) == 1 or pick in (tried[0], tried[-1])
+    edge = pick in (tried[0], tried[-1]) and _still_rising(by_rate, pick, select)
     fits = [first[pick], *(train(pick, seed) for seed in seeds[1:])]
     return pick, {rate: first[rate].final for rate in tried}, edge, fits
 
