@@ -179,3 +179,22 @@ def test_a_flat_end_is_not_extended() -> None:
 
     rate, by_rate, edge, _ = sweep(train, Grid((3e-4, 1e-3, 3e-3), low=1e-6, high=1.0), [0], ERROR)
     assert sorted(by_rate) == [3e-4, 1e-3, 3e-3] and not edge
+
+
+def test_a_row_repeated_with_more_seeds_is_summarised_again() -> None:
+    differential = table_of(reporter=(bowl(0.01, offset=0.5), None), fix=(bowl(0.01), "reporter"))
+    row = differential.repeat("fix", [0, 3, 4])
+    assert row.seed_ids == [0, 1, 2, 3, 4] and row.value == pytest.approx(0.002)
+    assert row.learning_rate == pytest.approx(0.01) and differential.judge()["fix"].verdict == BETTER
+
+
+def test_a_diverged_seed_is_flagged_not_averaged() -> None:
+    differential = Differential(ERROR)
+    fits = {0: 0.3, 1: math.nan, 2: 0.5}
+    differential.train("row", "row", lambda rate, seed: Fit(seed, rate, [1, 2], [0.1, 0.1],
+                                                            {"test error": fits[seed], "other": fits[seed]}),
+                       [0, 1, 2], others=("other",))
+    row = differential["row"]
+    assert row.value == pytest.approx(0.4) and row.degenerate and row.why_degenerate == "non-finite metric"
+    assert row.others["other"][0] == pytest.approx(0.4)
+    assert json.dumps(differential.record(), allow_nan=False)  # NaN is written as null

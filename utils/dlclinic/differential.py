@@ -186,7 +186,8 @@ class Row:
                 "edge": self.edge, "converged": self.converged, "degenerate": self.degenerate,
                 "why_degenerate": self.why_degenerate, "reference": self.reference, "kind": self.kind,
                 "verdict": self.verdict, "gain": None if self.gain is None else _json(self.gain),
-                "others": {key: {"value": mean, "spread": spread} for key, (mean, spread) in self.others.items()}}
+                "others": {key: {"value": _json(mean), "spread": spread}
+                           for key, (mean, spread) in self.others.items()}}
 
     @classmethod
     def from_record(cls, record: Mapping) -> Row:
@@ -197,7 +198,7 @@ class Row:
                    record["edge"], record["converged"], record["degenerate"], record["why_degenerate"],
                    record["reference"], record["kind"], record["verdict"],
                    None if record["gain"] is None else _float(record["gain"]),
-                   {key: (item["value"], item["spread"]) for key, item in record["others"].items()})
+                   {key: (_float(item["value"]), item["spread"]) for key, item in record["others"].items()})
 
 
 def _json(value: float) -> float | None:
@@ -215,6 +216,12 @@ def summarise(values: Sequence[float]) -> tuple[float, float]:
     if array.ndim != 1 or array.size == 0:
         raise ValueError(f"values must be a non-empty 1-D sequence of numbers; got {values!r}")
     return float(array.mean()), float(array.std(ddof=1)) if array.size > 1 else 0.0
+
+
+def _finite_summary(values: Sequence[float]) -> tuple[float, float]:
+    """:func:`summarise` of the finite values (a diverged seed is flagged, not averaged); NaN if none is."""
+    finite = [float(v) for v in values if math.isfinite(float(v))]
+    return summarise(finite) if finite else (math.nan, 0.0)
 
 
 def pick_rate(by_rate: Mapping[float, float], lower_is_better: bool) -> float | None:
@@ -272,6 +279,7 @@ class Differential:
     def __init__(self, metric: Metric, select: Metric | None = None, paired: bool = True) -> None:
         self.metric, self.select, self.paired = metric, select or metric, paired
         self.rows: dict[str, Row] = {}
+        self.trainers: dict[str, tuple[Callable[[float | None, int], Fit], str]] = {}
 
     def __getitem__(self, name: str) -> Row:
         return self.rows[name]
@@ -290,19 +298,30 @@ class Differential:
         """Sweep, repeat and summarise one row; its value is the test metric ``key`` (default: the metric's
         name) averaged over seeds at the picked rate; ``others`` are further test metrics to keep."""
         rate, by_rate, edge, fits = sweep(train, grid, seeds, self.select)
-        values = [float(fit.test[key or self.metric.name]) for fit in fits]
-        finite = [v for v in values if math.isfinite(v)]
-        value, spread = summarise(finite) if finite else (math.nan, 0.0)
-        finals = [fit.final for fit in fits if math.isfinite(fit.final)]
-        val_spread = summarise(finals)[1] if finals else 0.0
-        tolerance = max(val_spread, self.select.floor)
-        converged = all(fit.improvement(self.select) <= tolerance for fit in fits if math.isfinite(fit.final))
-        row = Row(name, change, value, spread, [fit.seed for fit in fits], values, rate,
-                  sorted(by_rate), by_rate, edge, converged, reference=reference, fits=fits,
-                  others={other: summarise([float(fit.test[other]) for fit in fits]) for other in others})
+        row = Row(name, change, math.nan, 0.0, [], [], rate, sorted(by_rate), by_rate, edge, reference=reference,
+                  others=dict.fromkeys(others, (math.nan, 0.0)))
+        self.trainers[name] = (train, key or self.metric.name)
+        self._summarise(row, fits)
+        return self.add(row)
+
+    def repeat(self, name: str, seeds: Sequence[int]) -> Row:
+        """Train row ``name`` at its picked rate with further ``seeds`` (a row that turned out to be a headline
+        row, such as the best on validation) and summarise it again; :meth:`judge` gives the verdicts."""
+        row, (train, _) = self.rows[name], self.trainers[name]
+        self._summarise(row, row.fits + [train(row.learning_rate, seed) for seed in seeds if seed not in row.seed_ids])
+        return row
+
+    def _summarise(self, row: Row, fits: list[Fit]) -> None:
+        """Set a trained row's values, spread, convergence and degeneracy from its fits (one per seed)."""
+        key = self.trainers[row.name][1]
+        row.fits, row.seed_ids = fits, [fit.seed for fit in fits]
+        row.seed_values = [float(fit.test.get(key, math.nan)) for fit in fits]
+        row.value, row.spread = _finite_summary(row.seed_values)
+        row.others = {other: _finite_summary([fit.test.get(other, math.nan) for fit in fits]) for other in row.others}
+        tolerance = max(_finite_summary([fit.final for fit in fits])[1], self.select.floor)
+        row.converged = all(fit.improvement(self.select) <= tolerance for fit in fits if math.isfinite(fit.final))
         row.why_degenerate = _degeneracy(fits)
         row.degenerate = bool(row.why_degenerate)
-        return self.add(row)
 
     def add(self, row: Row) -> Row:
         """Add a row made elsewhere (a learning-free control, a trivial predictor, a row from a record)."""
