@@ -17,6 +17,7 @@ from dlclinic.differential import (
     Grid,
     Metric,
     agreement,
+    minimal_change,
     sentence,
     summary,
     sweep,
@@ -198,3 +199,14 @@ def test_a_diverged_seed_is_flagged_not_averaged() -> None:
     assert row.value == pytest.approx(0.4) and row.degenerate and row.why_degenerate == "non-finite metric"
     assert row.others["other"][0] == pytest.approx(0.4)
     assert json.dumps(differential.record(), allow_nan=False)  # NaN is written as null
+
+
+def test_sentences_on_another_metric_and_the_minimal_change() -> None:
+    differential = table_of(reporter=(bowl(0.01, offset=0.5), None), fix=(bowl(0.01, offset=0.1), "reporter"),
+                            small=(bowl(0.01, offset=0.3), "reporter"))
+    differential.fixed("mean", "predict the mean", 1.0, kind="trivial", others={"fpr": 0.0})
+    assert minimal_change(differential, "reporter") == "fix"
+    for row in differential.rows.values():
+        row.others.setdefault("fpr", (0.2, 0.01))
+    said = sentence(differential.record(), "fix", "mean", key="fpr", metric=Metric("FPR", True, floor=0.05))
+    assert said == "fix (0.2 ± 0.01, 3 seeds) loses to predict the mean (0) on FPR by 0.2"

@@ -331,9 +331,10 @@ class Differential:
         return row
 
     def fixed(self, name: str, change: str, values: Sequence[float] | float, kind: str = "control",
-              seed_ids: Sequence[int] | None = None, reference: str | None = None) -> Row:
+              seed_ids: Sequence[int] | None = None, reference: str | None = None,
+              others: Mapping[str, float] | None = None) -> Row:
         """A row that is not trained by the runner: a learning-free control or (``kind="trivial"``) a trivial
-        predictor, with one value or one per seed."""
+        predictor, with one value or one per seed, and its other test metrics (one value each)."""
         if kind not in ("control", "trivial", "trained"):
             raise ValueError(f"kind must be 'control', 'trivial' or 'trained'; got {kind!r}")
         values = [float(values)] if isinstance(values, int | float) else [float(v) for v in values]
@@ -341,7 +342,8 @@ class Differential:
         if len(ids) != len(values):
             raise ValueError(f"seed_ids must be as long as values ({len(values)}); got {len(ids)}")
         value, spread = summarise(values)
-        return self.add(Row(name, change, value, spread, ids, values, reference=reference, kind=kind))
+        return self.add(Row(name, change, value, spread, ids, values, reference=reference, kind=kind,
+                            others={key: (float(v), 0.0) for key, v in (others or {}).items()}))
 
     def compare(self, a: Row, b: Row) -> tuple[str, float]:
         """The verdict of ``a`` against ``b`` and the gain (positive: ``a`` better), as the module says."""
@@ -487,10 +489,25 @@ def versus(table: Differential, a: str, b: str) -> dict:
                                                                    table.rows[b].value)}
 
 
-def sentence(record: Mapping, a: str, b: str, digits: int = 3) -> str:
+def on_metric(record: Mapping, key: str, metric: Metric) -> Differential:
+    """The table of a record's ``differential`` entry judged on another test metric the rows kept (``others``:
+    ``key``), with that metric's direction and floor; rows without it are left out."""
+    source = Differential.from_record(record)
+    table = Differential(metric, paired=False)
+    for row in source.rows.values():
+        if key in row.others:
+            value, spread = row.others[key]
+            table.add(Row(row.name, row.change, value, spread, row.seed_ids, [value] * row.seeds,
+                          converged=row.converged, kind=row.kind))
+    return table
+
+
+def sentence(record: Mapping, a: str, b: str, digits: int = 3, key: str | None = None,
+             metric: Metric | None = None) -> str:
     """"the fix (0.884 ± 0.015, 3 seeds) beats the detector (0.819) on test F2 by 0.065 (1.08×)", from a record's
-    ``differential`` entry: the verb comes from the runner's rule, so the sentence is right in either mode."""
-    table = Differential.from_record(record)
+    ``differential`` entry: the verb comes from the runner's rule, so the sentence is right in either mode. With
+    ``key`` and ``metric``, on another test metric the rows kept (spreads added, the metric's floor)."""
+    table = on_metric(record, key, metric) if key is not None else Differential.from_record(record)
     found, left, right = versus(table, a, b), table.rows[a], table.rows[b]
 
     def said(row: Row) -> str:
@@ -501,6 +518,17 @@ def sentence(record: Mapping, a: str, b: str, digits: int = 3) -> str:
     gain = "" if found["gain"] is None else f" by {abs(found['gain']):.2g}{ratio}"
     tail = gain if found["verb"] in ("beats", "loses to") else ""
     return f"{said(left)} {found['verb']} {said(right)} on {table.metric.name}{tail}"
+
+
+def minimal_change(table: Differential, reporter: str) -> str | None:
+    """The best of the rows that change one thing from the reporter's setup (``reference == reporter``), are
+    better than it, converged and not degenerate: the smallest change that removes the failure; ``None`` if
+    no such row."""
+    table.judge()
+    score = (lambda row: -row.value) if table.metric.lower_is_better else (lambda row: row.value)
+    cures = [row for row in table.rows.values()
+             if row.reference == reporter and row.verdict == BETTER and not row.degenerate]
+    return max(cures, key=score).name if cures else None
 
 
 def summary(table: Differential, fix: str, baselines: Sequence[str], best: str | None = None) -> dict:
