@@ -237,3 +237,25 @@ def test_build_renders_glue_and_math_offline(project: dict[str, Path], tmp_path:
     assert (html / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2").is_dir()
     assert book.remote_assets(html) == []
     assert "0.123" in (html / "results.html").read_text()
+
+
+def test_a_third_edition_case_lists_its_evidence_from_the_full_run(tmp_path: Path) -> None:
+    row = {"kind": "trained", "value": 0.88, "spread": 0.02, "seeds": 5}
+    evidence = {"metric": {"name": "test F2", "lower_is_better": False, "floor": 0.01},
+                "fix": row | {"name": "fix", "change": "the fix"},
+                "best": row | {"name": "best", "change": "the best", "value": 0.9},
+                "strongest_baseline": {"name": "det", "change": "the detector", "kind": "control", "value": 0.85,
+                                       "spread": 0.0, "seeds": 1},
+                "fix_vs_baseline": {"verb": "ties", "gain": 0.03, "ratio": 1.035},
+                "best_vs_baseline": {"verb": "beats", "gain": 0.05, "ratio": 1.06},
+                "rivals": [{"name": "det", "change": "the detector", "kind": "control", "value": 0.85, "spread": 0.0,
+                            "seeds": 1, "verb": "ties"}]}
+    full = {"evidence": evidence, "run": {"date": "2026-12-06", "device": "CPU (2 cores)", "commit": "abc1234",
+                                          "seconds": 1500.0, "peak_host_mib": 1000}}
+    quick = {"mode": "quick", "seconds": 60.0, "device": "CPU (2 cores)",
+             "metrics": {"evidence": evidence | {"fix_vs_baseline": {"verb": "loses to"}}}}
+    page = book.results_markdown({"cases": {"09-x": quick}}, {"09-x": full}, ["09-x"], tmp_path)
+    assert ("- **Named fix** — the fix: 0.88 ± 0.02 (5 seeds); against the strongest baseline (the detector: 0.85): "
+            "ties, 1.03×.") in page
+    assert "- **Controls and baselines that beat or tie the named fix** — the detector: 0.85 (ties)." in page
+    assert "the named fix loses to the strongest baseline — differs." in page

@@ -1,9 +1,11 @@
-"""The book's results page, for readers: per case one chart and the sentences its numbers support.
+"""The book's results page, for readers: per case what its numbers support.
 
-For every case with a headline (``dlclinic.build.headlines``): a bar chart of the reporter's model, the
-classical baseline and the fix, this build's run beside the committed full run, with the metric named in words
-and its direction; one sentence per mode comparing the fix with the baseline and with the reporter's model
-(verbs from ``dlclinic.compare``); then the timings in one compact table, and the raw metrics as downloads.
+A case whose committed full run carries the runner's ``evidence`` summary (third edition) gets the named fix, the
+best treatment, each against the strongest baseline, and every control or baseline that beats or ties the fix,
+from that run, with this build's agreement. A second-edition case (``dlclinic.build.headlines``) gets a bar chart
+of the reporter's model, the classical baseline and the fix, this build's run beside the committed full run, and
+one sentence per mode (verbs from ``dlclinic.compare``). Then the timings in one compact table, and the raw
+metrics as downloads.
 """
 
 from __future__ import annotations
@@ -66,11 +68,49 @@ def headline_chart(headline: Headline, this_run: dict | None, mode: str, full: d
     return path
 
 
+def _said(row: dict, digits: int = 3) -> str:
+    spread = f" ± {row['spread']:.2g} ({row['seeds']} seeds)" if row["seeds"] > 1 else ""
+    return f"{row['change']}: {row['value']:.{digits}g}{spread}"
+
+
+def _versus(found: dict) -> str:
+    ratio = "" if found.get("ratio") is None else f", {found['ratio']:.3g}×"
+    return f"{found['verb']}{ratio}"
+
+
+def evidence_section(evidence: dict, smoke: dict | None, mode: str) -> list[str]:
+    """A third-edition case's findings from its committed full run (the ``evidence`` entry of its record): the
+    named fix, the best treatment, each against the strongest baseline, and every row that beats or ties the fix;
+    with this build's agreement where it ran."""
+    metric = evidence["metric"]
+    better = "lower is better" if metric["lower_is_better"] else "higher is better"
+    base = evidence["strongest_baseline"]
+    lines = [f"Metric: {metric['name']} ({better}; two results tie within {metric['floor']:g} or their spreads).", "",
+             f"- **Named fix** — {_said(evidence['fix'])}; against the strongest baseline ({_said(base)}): "
+             f"{_versus(evidence['fix_vs_baseline'])}.",
+             f"- **Best treatment** — {_said(evidence['best'])}; against the strongest baseline: "
+             f"{_versus(evidence['best_vs_baseline'])}."]
+    rivals = [rival for rival in evidence["rivals"] if rival["kind"] != "trained"]
+    lines.append("- **Controls and baselines that beat or tie the named fix** — "
+                 + ("; ".join(f"{_said(rival)} ({rival['verb']})" for rival in rivals) if rivals else "none") + ".")
+    if smoke is not None:
+        agree = smoke["fix_vs_baseline"]["verb"] == evidence["fix_vs_baseline"]["verb"]
+        lines.append(f"- This build ({mode} mode, a smoke test): the named fix {smoke['fix_vs_baseline']['verb']} "
+                     f"the strongest baseline — {'agrees' if agree else 'differs'}.")
+    return lines + [""]
+
+
 def case_section(slug: str, record: dict | None, full: dict | None, stage: Path, has_page: bool) -> str:
-    """One case's part of the page: its chart and the comparison sentences of each mode."""
+    """One case's part of the page: its findings from the full run (third edition), or its chart and the
+    comparison sentences of each mode (second edition)."""
     headline = HEADLINES.get(slug)
     title = f"{{doc}}`cases/{slug}`" if has_page else f"`{slug}`"
     lines = [f"### {title}", ""] if has_page else [f"### {slug}", ""]
+    if full is not None and "evidence" in full:
+        smoke = (record or {}).get("metrics", {}).get("evidence") if record and record["mode"] == "quick" else None
+        lines += evidence_section(full["evidence"], smoke, record["mode"] if record else "quick")
+        lines.append(f"Evidence: the committed {describe_run(full)}.")
+        return "\n".join(lines) + "\n"
     if headline is None:
         return "\n".join(lines + ["No headline is defined for this case yet.", ""])
     mode = record["mode"] if record else "quick"
@@ -89,9 +129,10 @@ def results_markdown(results: dict, full_records: dict[str, dict], case_slugs: l
     cases = results.get("cases", {})
     parts = [
         "# Results\n",
-        "Each case's headline: the reporter's model, the classical baseline and the fix on the field's metric, "
-        "in this build's run and in the committed full run. Quick mode is what a laptop runs in minutes; the "
-        "full run is the chapter's real result.\n",
+        "Each case's findings on the field's metric, from its committed full run, the chapter's evidence: the fix "
+        "it names, the best treatment measured, each against the strongest baseline (learning-free controls "
+        "included), and every control or baseline that beats or ties the fix. Quick mode is what a laptop runs in "
+        "minutes: a smoke test that says whether it agrees.\n",
     ]
     if not cases:
         parts.append(":::{note}\nThis build ran no case: run `make book` (or `python -m dlclinic.build.run`) to "
