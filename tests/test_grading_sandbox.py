@@ -84,8 +84,8 @@ def _edited(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     by_id = cells.cells_by_id(edited)
     by_id["test_double"].metadata.nbgrader["points"] = 5
     by_id["double"].metadata.nbgrader["grade_id"] = "my_double"
-    index = edited.cells.index(by_id["explain_double"])
-    raw = nbformat.v4.new_raw_cell(by_id["explain_double"].source, metadata=by_id["explain_double"].metadata)
+    index = edited.cells.index(by_id["written_double"])
+    raw = nbformat.v4.new_raw_cell(by_id["written_double"].source, metadata=by_id["written_double"].metadata)
     edited.cells[index] = raw
     return edited
 
@@ -145,7 +145,7 @@ def test_the_documented_grading_steps_run_as_written(documented):
     assert "ada: graded" in done.stdout and "Traceback" not in done.stderr
     with open(root / "grades.csv", newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    assert [(r["student_id"], float(r["score"]), r["status"]) for r in rows] == [("ada", 6.0, "graded")]
+    assert [(r["student_id"], float(r["score"]), r["status"]) for r in rows] == [("ada", 12.0, "graded")]
     report = (root / "feedback" / "ada" / SLUG / f"{SLUG}.html").read_text(encoding="utf-8")
     assert OFFLINE_MARK in report and "window.MathJax" in report
     assert not re.search(r"""<(script|link)[^>]+(src|href)=["']https?://""", report), "the report loads from the web"
@@ -225,8 +225,7 @@ def test_attacks_in_the_sandbox(attacked):
     result, after, root = attacked["result"], attacked["after"], attacked["root"]
     assert attacked["before"]["ada"] == after["ada"], "ada's scores changed while others were graded"
     assert result.problems == [], result.problems
-    assert _total(after["intruder"]) == 1.0, after["intruder"]  # the visible test fooled by the shadowed np
-    assert after["intruder"][f"{SLUG}/test_square_hidden"][0] == 0.0
+    assert _total(after["intruder"]) == 0.0, after["intruder"]  # the shadowed np fools no check
     printed = [
         out.text
         for cell in nbformat.read(root / "autograded" / "intruder" / SLUG / f"{SLUG}.ipynb", 4).cells
@@ -254,14 +253,14 @@ def test_ungradeable_submissions_are_reported_not_exported_as_zero(attacked, cap
     assert "symbolic link" in reasons["linker"]
     assert "Timeout" in reasons["stubborn"] or "limit" in reasons["stubborn"], reasons["stubborn"]
     assert "not a Jupyter notebook" in reasons["broken"]
-    assert "cell 4 ('test_double') has points 5, the release has 1" in reasons["edited_raw"], reasons["edited_raw"]
+    assert "cell 5 ('test_double') has points 5, the release has 1" in reasons["edited_raw"], reasons["edited_raw"]
     assert "repair" in reasons["colab_raw"]
     assert grading_main(["--root", str(root), "export", SLUG, "--to", str(root / "grades.csv")]) == 0
     with open(root / "grades.csv", newline="", encoding="utf-8") as handle:
         rows = {row["student_id"]: row for row in csv.DictReader(handle)}
     for student in reasons:
         assert rows[student]["score"] == "" and rows[student]["status"].startswith("not graded: "), rows[student]
-    assert float(rows["ada"]["score"]) == 6.0
+    assert float(rows["ada"]["score"]) == 12.0
 
 
 @pytest.mark.grading
@@ -271,7 +270,7 @@ def test_repair_makes_damaged_submissions_gradable_with_answers_intact(attacked)
     for student, (status, notebook) in attacked["repaired"].items():
         assert status == 0
         assert answer_sources(notebook) == answer_sources(attacked["solved"]), student
-        assert _total(after[student]) == 4.0, (student, after[student])  # all but the training task (its stub)
+        assert _total(after[student]) == 7.0, (student, after[student])  # all but the patients and the training
         graded = nbformat.read(root / "autograded" / student / SLUG / f"{SLUG}.ipynb", 4)
         assert answer_sources(graded) == answer_sources(attacked["solved"]), student
 
@@ -328,28 +327,21 @@ def test_repair_of_a_colab_copy_of_each_real_release(slug):
     assert answer_sources(damaged) == answer_sources(solved)
 
 
-@pytest.mark.parametrize("slug", REAL)
-def test_the_scan_does_not_flag_the_solution(slug):
-    release = nbformat.read(ROOT / "exercises" / slug / f"{slug}.ipynb", as_version=4)
-    source = nbformat.read(ROOT / "solutions" / slug / f"{slug}.ipynb", as_version=4)
-    assert [str(f) for f in scan_notebook(solved_submission(source, release), release)] == []
-
-
 def test_the_scan_flags_every_attack(toy_notebooks):
     source, release = toy_notebooks
     assert scan_notebook(solved_submission(source, release), release) == []
     expected = {
         "hooker": "input_transformers_cleanup",
-        "patcher": "rebinds numpy.testing.assert_allclose",
-        "intruder": "imports sqlite3",
-        "stubborn": "imports signal",
+        "patcher": "changes the module numpy.testing (numpy.testing.assert_allclose)",
+        "intruder": "uses sqlite3, which no solution needs",
+        "stubborn": "uses signal, which no solution needs",
     }
     for attack in attacks(release, "/srv/course", 9, MARKER):
         flags = " | ".join(str(flag) for flag in scan_notebook(attack.notebook, release))
         if attack.name in expected:
             assert expected[attack.name] in flags, (attack.name, flags)
         assert flags, attack.name
-    assert "frame inspection" in " | ".join(str(f) for f in scan_notebook(attacks(release, "/", 9, "")[1].notebook))
+    assert "inspects frames" in " | ".join(str(f) for f in scan_notebook(attacks(release, "/", 9, "")[1].notebook))
     shadow = copy.deepcopy(release)
     cells.cells_by_id(shadow)["square"].source += "\n" + SHADOWER
     assert "rebinds np, a name of the release" in str(scan_notebook(shadow, release))
