@@ -311,7 +311,8 @@ def test_the_in_process_runner_stops_a_cell_at_the_timeout(tmp_path, source):
     release = release_of(source)
     loop = Mutant("loop", "double", "never returns", "def double(x):\n    while True:\n        pass")
     runs = {"loop": (mutant_submission(source, release, loop), ["test_double"])}
-    scores, seconds, _first = run_mutants(source, runs, tmp_path, timeout=2)["loop"]
+    ran = run_mutants(source, runs, tmp_path, timeout=2, source_dir=toy.source_path().parent)
+    scores, seconds, _first = ran["loop"]
     assert scores.cells["test_double"].score == 0 and "CellTimeout" in scores.cells["test_double"].error
     assert seconds < 60
 
