@@ -26,3 +26,8 @@ c.Execute.iopub_timeout = 30
 
 c.ClearSolutions.code_stub = {"python": 'raise NotImplementedError("Your code here")'}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# Never released, never copied into a grading sandbox: nbgrader's default ignore list, plus an assignment's check
+# module solutions/<slug>/checks.py, which holds the references (dlclinic.grading.outside; solutions/README.md),
+# and its instructor scripts solutions/<slug>/instructor_* (the one that makes the patients' checkpoints, say).
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "checks.py", "instructor_*"]

@@ -91,9 +91,11 @@ class GradedCourse:
             raise value
         return value
 
-    def _timed(self, label: str, submissions: dict[str, NotebookNode], config: str = "") -> dict[str, Scores]:
+    def _timed(
+        self, label: str, submissions: dict[str, NotebookNode], config: str = "", decide: bool = True
+    ) -> dict[str, Scores]:
         start = time.perf_counter()
-        scores = autograde(self.course, submissions, config=config)
+        scores = autograde(self.course, submissions, config=config, decide=decide)
         self.seconds[label] = (time.perf_counter() - start) / max(len(submissions), 1)
         return scores
 
@@ -152,7 +154,7 @@ class GradedCourse:
         shutil.copytree(self.course.release_dir, workdir, dirs_exist_ok=True)  # the kernel's folder, as nbgrader's
         start = time.perf_counter()
         reference = solved_fast_submission(self.source, self.release)
-        results = run_mutants(self.source, runs, workdir, self.course.cell_timeout, reference)
+        results = run_mutants(self.source, runs, workdir, self.course.cell_timeout, reference, self.course.source_dir)
         self.seconds["mutants in one process, per mutant"] = (time.perf_counter() - start) / max(len(runs), 1)
         return {name: run.scores for name, run in results.items()}
 
@@ -248,7 +250,7 @@ class GradedCourse:
             self.feedback  # noqa: B018
             submitted = {"perfect": self.students["perfect"].notebook, **self._rest_of_class()}
             again = {sid: with_outputs_of(nb, self.autograded(sid)) for sid, nb in submitted.items()}
-            self._timed("second autograde, per submission (from its outputs)", again, REGRADE_FROM_OUTPUTS)
+            self._timed("second autograde, per submission (from its outputs)", again, REGRADE_FROM_OUTPUTS, False)
             return self._export("second")
 
         return self._once("second", grade)

@@ -13,6 +13,7 @@ in one Python process (``harness.inprocess``).
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
 import subprocess
@@ -27,7 +28,9 @@ from harness.mutants import load_mutant, mutant_files
 from harness.release_diff import diff_release_dirs
 from harness.workflow import validate
 
-from dlclinic.grading.course import RELEASE_DIR, SOURCE_DIR, assignment_slugs
+from dlclinic.grading.autograde import load_assignment_checks
+from dlclinic.grading.course import PRIVATE, RELEASE_DIR, SOURCE_DIR, assignment_slugs
+from dlclinic.grading.outside import CHECKS_FILE
 
 pytestmark = pytest.mark.grading
 
@@ -68,6 +71,17 @@ def test_cell_conventions(graded_course, slug):
         if cells.is_slow(cell) and not cells.is_answer(cell)
     ]
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_scores_are_decided_outside_the_kernel(slug):
+    """A check module checks every autograded test cell (``autograde`` refuses it otherwise); neither it nor the
+    instructor's scripts are released (solutions/README.md)."""
+    if not (REPO_ROOT / SOURCE_DIR / slug / CHECKS_FILE).is_file():
+        pytest.skip(f"no {CHECKS_FILE}: its tests are scored inside the kernel until it is converted")
+    load_assignment_checks(REPO_ROOT, slug)
+    released = [p.name for p in (REPO_ROOT / RELEASE_DIR / slug).rglob("*")]
+    assert not [name for name in released if any(fnmatch.fnmatch(name, pattern) for pattern in PRIVATE)]
 
 
 @pytest.mark.parametrize("slug", SLUGS)

@@ -62,6 +62,7 @@ def test_repo_config():
     assert config.Execute.timeout == 300
     assert config.Execute.iopub_timeout == 30
     assert "NotImplementedError" in config.ClearSolutions.code_stub["python"]
+    assert {"checks.py", "instructor_*"} <= set(config.CourseDirectory.ignore)  # never released
 
 
 def test_parse_mutant():
@@ -101,21 +102,26 @@ def test_owner_prefers_the_longest_answer():
 
 
 def test_cell_kinds(source):
-    assert cells.answer_ids(source) == ["double", "square", "train_model"]
+    answers = ["double", "square", "diagnose_positive_rate", "patient_diagnosis", "train_model"]
+    assert cells.answer_ids(source) == answers
     assert tests_of(source) == {
         "double": ["test_double"],
         "square": ["test_square", "test_square_hidden"],
+        "diagnose_positive_rate": ["test_diagnose_positive_rate", "test_diagnose_positive_rate_hidden"],
+        "patient_diagnosis": ["test_patient_diagnosis"],
         "train_model": ["test_train_model"],
     }
     by_id = cells.cells_by_id(source)
-    assert cells.is_manual(by_id["explain_double"]) and cells.is_slow(by_id["train_model"])
+    assert cells.is_manual(by_id["written_double"]) and cells.is_slow(by_id["train_model"])
+    by_kind = {"formula": 4.0, "diagnose": 3.0, "patient": 3.0, "train": 2.0, "written": 2.0}
+    assert cells.points_by_kind(source) == by_kind == cells.points_by_kind(release_of(source))
 
 
 def test_solved_submission_fills_answers_from_the_source(source):
     release = release_of(source)
     solved = cells.cells_by_id(solved_submission(source, release))
     assert solved["double"].source == "def double(x):\n    return 2 * x"
-    assert solved["explain_double"].source == "Doubling is linear, squaring is not."
+    assert solved["written_double"].source == "Doubling is linear, squaring is not."
     assert solved["test_square_hidden"].source == cells.cells_by_id(release)["test_square_hidden"].source
 
 
@@ -126,8 +132,9 @@ def test_mutant_submission_stubs_slow_cells(source):
     assert built["double"].source == mutant.source
     assert built["square"].source == "def square(x):\n    return np.square(np.asarray(x, dtype=float))"
     assert STUB in built["train_model"].source
-    slow = Mutant("s", "train_model", "off by one", "result = 43")
-    assert cells.cells_by_id(mutant_submission(source, release, slow))["train_model"].source == "result = 43"
+    assert STUB in built["patient_diagnosis"].source
+    slow = Mutant("s", "train_model", "no model", "model = None")
+    assert cells.cells_by_id(mutant_submission(source, release, slow))["train_model"].source == "model = None"
 
 
 @pytest.mark.parametrize(
@@ -200,9 +207,9 @@ def test_scores():
     assert "lost points" in table and "AssertionError" in table and "total (autograded)" in table
 
 
-# Mistakes the in-process runner and nbgrader must score alike: the toy's own mutants, one caught only by a
-# hidden test, stderr from Python (0 points in nbgrader), bytes on file descriptor 2 (which nbgrader's kernel
-# does not report: full points) and one the tests miss.
+# Mistakes the in-process runner and nbgrader must score alike: the toy's own mutants, one caught only by the
+# grader's inputs, stderr from Python and bytes on file descriptor 2 (neither costs a checked cell anything:
+# its check decides, not the kernel's outputs) and one the tests miss.
 EXTRA_MUTANTS = [
     Mutant(
         "noisy",
@@ -240,22 +247,28 @@ def toy_course(tmp_path_factory):
 @pytest.mark.grading
 @pytest.mark.xdist_group("grading-toy")  # one worker builds the toy course
 def test_end_to_end_on_the_toy(toy_course):
-    """Full marks, stderr costs the points of the test that triggers it, a weak mutant is not caught,
-    and a hand-edited release is reported."""
+    """Full marks from the checks outside the kernel, noise on stderr costs nothing, a weak mutant is not
+    caught, a guessed rate earns nothing, predictions must come from the trained model, the check module and
+    the instructor's script are not released, and a hand-edited release is reported."""
     repo, course, _, _, scores = toy_course
     assert isinstance(course, Course) and course.course_id == "dlclinic" and course.cell_timeout == 300
     assert diff_release_dirs(repo / "exercises" / toy.SLUG, course.release_dir) == ""
-    assert scores["solution"].total == (6.0, 6.0), scores["solution"].table()
-    assert scores["solution"].cells["explain_double"].score is None
-    assert scores["noisy"].cells["test_double"].score == 0, scores["noisy"].table()
-    assert "stderr: working" in scores["noisy"].cells["test_double"].error
+    assert scores["solution"].total == (12.0, 12.0), scores["solution"].table()
+    assert scores["solution"].cells["written_double"].score is None
+    assert scores["noisy"].cells["test_double"].score == 1, scores["noisy"].table()
     assert scores["weak"].subtotal(["test_square", "test_square_hidden"]) == (3.0, 3.0)
     assert scores["weak"].cells["test_train_model"].score == 0  # the slow cell ran as its stub
     assert scores["double_adds_two"].cells["test_double"].score == 0
+    assert scores["patient_rate_guessed"].cells["test_patient_diagnosis"].score == 2  # the guess earns nothing
+    ignored = scores["predict_ignores_the_model"].cells["test_train_model"]
+    assert ignored.score == 0 and "does not use the trained model" in ignored.error, ignored
+    assert "Python float" in scores["positive_rate_numpy_scalar"].cells["test_diagnose_positive_rate_hidden"].error
+    released = {p.name for p in (repo / "exercises" / toy.SLUG).iterdir()}
+    assert released == {f"{toy.SLUG}.ipynb", "patient_a.keras", "patient_b.keras", "patient_c.keras"}, released
 
     stale = repo / "exercises" / toy.SLUG / f"{toy.SLUG}.ipynb"
     edited = nbformat.read(stale, as_version=4)
-    edited.cells[2].source = "def double(x):\n    pass"
+    cells.cells_by_id(edited)["double"].source = "def double(x):\n    pass"
     nbformat.write(edited, stale)
     assert "+    raise NotImplementedError" in diff_release_dirs(stale.parent, course.release_dir)
 
@@ -269,7 +282,7 @@ def test_the_in_process_runner_scores_mutants_as_nbgrader_does(toy_course, tmp_p
     runs = {m.name: (submissions[m.name], tests_of(source)[m.replaces]) for m in mutants}
     shutil.copytree(course.release_dir, tmp_path / "work")
     reference = solved_fast_submission(source, release) if from_reference else None
-    ran = run_mutants(source, runs, tmp_path / "work", course.cell_timeout, reference)
+    ran = run_mutants(source, runs, tmp_path / "work", course.cell_timeout, reference, course.source_dir)
     assert sorted(ran) == sorted(runs)
     for mutant in mutants:
         in_process = ran[mutant.name].scores
@@ -298,7 +311,8 @@ def test_the_in_process_runner_stops_a_cell_at_the_timeout(tmp_path, source):
     release = release_of(source)
     loop = Mutant("loop", "double", "never returns", "def double(x):\n    while True:\n        pass")
     runs = {"loop": (mutant_submission(source, release, loop), ["test_double"])}
-    scores, seconds, _first = run_mutants(source, runs, tmp_path, timeout=2)["loop"]
+    ran = run_mutants(source, runs, tmp_path, timeout=2, source_dir=toy.source_path().parent)
+    scores, seconds, _first = ran["loop"]
     assert scores.cells["test_double"].score == 0 and "CellTimeout" in scores.cells["test_double"].error
     assert seconds < 60
 
@@ -310,7 +324,7 @@ def test_executed_cells_restore_locked_cells_from_the_source(source):
     executed = {cells.grade_id(c): c for c in executed_cells(submission, source)}
     assert "BEGIN HIDDEN TESTS" in executed["test_double"].source  # the hidden test runs, the edit is undone
     assert executed["double"].source == "def double(x):\n    return 2 * x"
-    assert "explain_double" not in executed  # markdown answers are not executed
+    assert "written_double" not in executed  # markdown answers are not executed
 
 
 def test_nbgrader_config_texts_load():
@@ -343,7 +357,7 @@ def test_with_outputs_of_copies_outputs_cell_by_cell(source):
 
 def test_dedupe_command_reports_bad_files_and_goes_on(tmp_path, source, capsys):
     copied = copy.deepcopy(source)
-    copied.cells.append(copy.deepcopy(copied.cells[3]))  # a second test_double
+    copied.cells.append(copy.deepcopy(copied.cells[4]))  # a second test_double
     copied.cells[-1].id = "pasted"
     first, last = tmp_path / "first.ipynb", tmp_path / "last.ipynb"
     nbformat.write(copied, first)
@@ -389,21 +403,23 @@ def test_release_command_needs_assignments(tmp_path, capsys):
 def test_class_roster_expectations_follow_the_points(source):
     roster = {s.id: s for s in class_roster(source, release_of(source), wrong_shape="square")}
     assert list(roster) == ["perfect", "blank", "troublemaker"]
-    assert (roster["perfect"].expected, roster["blank"].expected) == (6, 0)
-    # Of the 4 fast points, the looping double (1) and the mis-shaped square (3) are lost; training is a stub.
-    assert roster["troublemaker"].expected == 0
+    assert (roster["perfect"].expected, roster["blank"].expected) == (12, 0)
+    # Of the 7 fast points, the looping diagnosis function (3) and the mis-shaped square (3) are lost; the
+    # patients and the training are stubs.
+    assert roster["troublemaker"].expected == 1
     notebook = roster["troublemaker"].notebook
     sources = {cells.grade_id(c): c.source for c in notebook.cells}
-    assert sources["double"] == LOOP and sources["test_double"].startswith("assert True")
+    looped = "diagnose_positive_rate"
+    assert sources[looped] == LOOP and sources[f"test_{looped}"].startswith("assert True")
     assert "expand_dims" in sources["square"]
-    assert [cells.grade_id(c) for c in notebook.cells].count("test_double") == 2  # the pasted copy
+    assert [cells.grade_id(c) for c in notebook.cells].count(f"test_{looped}") == 2  # the pasted copy
     with pytest.raises(ValueError, match="wrong_shape must name"):
         class_roster(source, release_of(source), wrong_shape="train_model")
 
 
 def test_dedupe_keeps_the_last_copy(source):
     notebook = copy.deepcopy(source)
-    notebook.cells.append(copy.deepcopy(notebook.cells[3]))  # a second test_double
+    notebook.cells.append(copy.deepcopy(notebook.cells[4]))  # a second test_double
     assert dedupe_grade_ids(notebook) == ["test_double"]
-    assert "nbgrader" not in notebook.cells[3].metadata and cells.grade_id(notebook.cells[-1]) == "test_double"
+    assert "nbgrader" not in notebook.cells[4].metadata and cells.grade_id(notebook.cells[-1]) == "test_double"
     assert dedupe_grade_ids(notebook) == []

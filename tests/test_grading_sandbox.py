@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import copy
 import csv
+import json
 import os
 import re
 import shutil
@@ -24,10 +25,11 @@ from pathlib import Path
 import nbformat
 import pytest
 from harness import cells, toy
-from harness.attacks import SHADOWER, answer_sources, attacks
+from harness.attacks import SHADOWER, answer_sources, attacks, forgers
 from harness.autograde import cell_timeouts
 from harness.mutants import solved_fast_submission, solved_submission
 from test_grading_lib import release_of
+from test_grading_scan import TOY_GRADED
 
 from dlclinic.grading.__main__ import main as grading_main
 from dlclinic.grading.autograde import autograde
@@ -42,6 +44,7 @@ SLUG = toy.SLUG
 DOC_SLUG = "03-batchnorm-regression"  # the assignment the instructor page's commands name
 MARKER = "dlclinic-sandbox-test-child"
 STUBBORN_TIMEOUT = 5  # seconds for the cell whose loop ignores the interrupt
+FORGERS = ["forker", "callback", "shadow", "transformer", "importer", "helper", "lookup", "reader"]
 REAL = ["01-transcript-segmentation", "02-pose-heatmaps", "03-batchnorm-regression", "04-bnn-uncertainty"]
 REAL += ["05-siamese-speakers"]
 
@@ -84,20 +87,33 @@ def _edited(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     by_id = cells.cells_by_id(edited)
     by_id["test_double"].metadata.nbgrader["points"] = 5
     by_id["double"].metadata.nbgrader["grade_id"] = "my_double"
-    index = edited.cells.index(by_id["explain_double"])
-    raw = nbformat.v4.new_raw_cell(by_id["explain_double"].source, metadata=by_id["explain_double"].metadata)
+    index = edited.cells.index(by_id["written_double"])
+    raw = nbformat.v4.new_raw_cell(by_id["written_double"].source, metadata=by_id["written_double"].metadata)
     edited.cells[index] = raw
     return edited
 
 
-def _place(root: Path, student: str, notebook: nbformat.NotebookNode | str) -> Path:
+def _place(
+    root: Path, student: str, notebook: nbformat.NotebookNode | str, files: dict[str, str] | None = None
+) -> Path:
     path = root / "submitted" / student / SLUG / f"{SLUG}.ipynb"
     path.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(notebook, str):
         path.write_text(notebook, encoding="utf-8")
     else:
         nbformat.write(notebook, path)
+    for name, text in (files or {}).items():  # handed in beside the notebook
+        (path.parent / name).parent.mkdir(parents=True, exist_ok=True)
+        (path.parent / name).write_text(text, encoding="utf-8")
     return path
+
+
+def _bad_metadata(release: nbformat.NotebookNode) -> dict[str, str]:
+    """Issue 27's #11: a grade_id that is a list, a cell whose source is a number (as JSON, as handed in)."""
+    listed, numbered = copy.deepcopy(release), copy.deepcopy(release)
+    cells.cells_by_id(listed)["double"].metadata.nbgrader["grade_id"] = ["double"]
+    numbered.cells[3].source = 42
+    return {name: json.dumps(notebook) for name, notebook in {"listed": listed, "numbered": numbered}.items()}
 
 
 def _outside_files(root: Path) -> set[str]:
@@ -145,7 +161,7 @@ def test_the_documented_grading_steps_run_as_written(documented):
     assert "ada: graded" in done.stdout and "Traceback" not in done.stderr
     with open(root / "grades.csv", newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    assert [(r["student_id"], float(r["score"]), r["status"]) for r in rows] == [("ada", 6.0, "graded")]
+    assert [(r["student_id"], float(r["score"]), r["status"]) for r in rows] == [("ada", 12.0, "graded")]
     report = (root / "feedback" / "ada" / SLUG / f"{SLUG}.html").read_text(encoding="utf-8")
     assert OFFLINE_MARK in report and "window.MathJax" in report
     assert not re.search(r"""<(script|link)[^>]+(src|href)=["']https?://""", report), "the report loads from the web"
@@ -185,6 +201,10 @@ def attacked(documented):
     _place(root, "colab_raw", _colab(solved))
     _place(root, "edited_raw", _edited(solved))
     _place(root, "broken", "this is not a notebook")
+    for student, text in _bad_metadata(release).items():
+        _place(root, student, text)
+    for attack in forgers(release):
+        _place(root, attack.name, attack.notebook, attack.files)
     linked = root / "submitted" / "linker" / SLUG / f"{SLUG}.ipynb"  # "hands in" the source notebook by a link
     linked.parent.mkdir(parents=True)
     linked.symlink_to(toy.source_path(root))
@@ -195,6 +215,7 @@ def attacked(documented):
     before, files = snapshot(root, SLUG), _outside_files(root)
     stubborn_cell = cells.cells_by_id(crafted["stubborn"])["double"].source
     students = ["intruder", "stubborn", "colab", "edited", "colab_raw", "edited_raw", "broken", "linker"]
+    students += ["listed", "numbered", *FORGERS]
     config = cell_timeouts({stubborn_cell: STUBBORN_TIMEOUT}, 300)  # the course's timeout, 5 s for the loop
     result = autograde(root, SLUG, students, Limits(wall_seconds=600), jobs=2, config=config)
     try:
@@ -219,14 +240,40 @@ def _total(scores: dict[str, list[float | None]]) -> float:
     return sum(auto or 0.0 for auto, _ in scores.values())
 
 
+def _printed(root: Path, student: str, grade_id: str) -> str:
+    """What the cell ``grade_id`` of the student's executed notebook printed (kept: it is no test cell)."""
+    notebook = nbformat.read(root / "autograded" / student / SLUG / f"{SLUG}.ipynb", 4)
+    cell = cells.cells_by_id(notebook)[grade_id]
+    return "".join(out.get("text", "") for out in cell.get("outputs", []) if out.get("name") == "stdout")
+
+
+@pytest.mark.grading
+@needs_bwrap
+def test_forged_success_earns_nothing(attacked):
+    """Issue 27's #2-#8 and #12 (#5 and #7 are issue 18's hooker and patcher, rewritten): no point that the
+    release does not earn, or not graded; the bad notebooks of #11 are not graded, named, and the class is
+    graded around them."""
+    result, after, root = attacked["result"], attacked["after"], attacked["root"]
+    for student in FORGERS:
+        assert student in result.not_graded or _total(after[student]) == 0.0, (student, after.get(student))
+    assert set(result.not_graded) & set(FORGERS) <= {"forker"}, result.not_graded  # only #2 may lose its notebook
+    importer = nbformat.read(root / "autograded" / "importer" / SLUG / f"{SLUG}.ipynb", 4)
+    verdict = cells.cells_by_id(importer)["test_diagnose_positive_rate_hidden"].outputs[0]
+    assert "predicted_positive_rate is graded: write it yourself" in verdict.evalue, verdict
+    hidden = _printed(root, "reader", "double")  # #12: the hidden test it read hands out, it compares nothing
+    assert "_handout.hand_out(squares=square(" in hidden and "** 2" not in hidden, hidden
+    assert "cell 4 has grade_id ['double'], which is not a name" in result.not_graded["listed"]
+    assert "cell 4's source is int, not text" in result.not_graded["numbered"], result.not_graded["numbered"]
+    assert attacked["before"]["ada"] == after["ada"]
+
+
 @pytest.mark.grading
 @needs_bwrap
 def test_attacks_in_the_sandbox(attacked):
     result, after, root = attacked["result"], attacked["after"], attacked["root"]
     assert attacked["before"]["ada"] == after["ada"], "ada's scores changed while others were graded"
     assert result.problems == [], result.problems
-    assert _total(after["intruder"]) == 1.0, after["intruder"]  # the visible test fooled by the shadowed np
-    assert after["intruder"][f"{SLUG}/test_square_hidden"][0] == 0.0
+    assert _total(after["intruder"]) == 0.0, after["intruder"]  # the shadowed np fools no check
     printed = [
         out.text
         for cell in nbformat.read(root / "autograded" / "intruder" / SLUG / f"{SLUG}.ipynb", 4).cells
@@ -249,19 +296,19 @@ def test_attacks_in_the_sandbox(attacked):
 @needs_bwrap
 def test_ungradeable_submissions_are_reported_not_exported_as_zero(attacked, capsys):
     result, root = attacked["result"], attacked["root"]
-    reasons = result.not_graded
-    assert sorted(reasons) == ["broken", "colab_raw", "edited_raw", "linker", "stubborn"], reasons
+    reasons = {student: why for student, why in result.not_graded.items() if student not in FORGERS}
+    assert sorted(reasons) == ["broken", "colab_raw", "edited_raw", "linker", "listed", "numbered", "stubborn"]
     assert "symbolic link" in reasons["linker"]
     assert "Timeout" in reasons["stubborn"] or "limit" in reasons["stubborn"], reasons["stubborn"]
     assert "not a Jupyter notebook" in reasons["broken"]
-    assert "cell 4 ('test_double') has points 5, the release has 1" in reasons["edited_raw"], reasons["edited_raw"]
+    assert "cell 5 ('test_double') has points 5, the release has 1" in reasons["edited_raw"], reasons["edited_raw"]
     assert "repair" in reasons["colab_raw"]
     assert grading_main(["--root", str(root), "export", SLUG, "--to", str(root / "grades.csv")]) == 0
     with open(root / "grades.csv", newline="", encoding="utf-8") as handle:
         rows = {row["student_id"]: row for row in csv.DictReader(handle)}
     for student in reasons:
         assert rows[student]["score"] == "" and rows[student]["status"].startswith("not graded: "), rows[student]
-    assert float(rows["ada"]["score"]) == 6.0
+    assert float(rows["ada"]["score"]) == 12.0
 
 
 @pytest.mark.grading
@@ -271,7 +318,7 @@ def test_repair_makes_damaged_submissions_gradable_with_answers_intact(attacked)
     for student, (status, notebook) in attacked["repaired"].items():
         assert status == 0
         assert answer_sources(notebook) == answer_sources(attacked["solved"]), student
-        assert _total(after[student]) == 4.0, (student, after[student])  # all but the training task (its stub)
+        assert _total(after[student]) == 7.0, (student, after[student])  # all but the patients and the training
         graded = nbformat.read(root / "autograded" / student / SLUG / f"{SLUG}.ipynb", 4)
         assert answer_sources(graded) == answer_sources(attacked["solved"]), student
 
@@ -328,28 +375,24 @@ def test_repair_of_a_colab_copy_of_each_real_release(slug):
     assert answer_sources(damaged) == answer_sources(solved)
 
 
-@pytest.mark.parametrize("slug", REAL)
-def test_the_scan_does_not_flag_the_solution(slug):
-    release = nbformat.read(ROOT / "exercises" / slug / f"{slug}.ipynb", as_version=4)
-    source = nbformat.read(ROOT / "solutions" / slug / f"{slug}.ipynb", as_version=4)
-    assert [str(f) for f in scan_notebook(solved_submission(source, release), release)] == []
-
-
 def test_the_scan_flags_every_attack(toy_notebooks):
     source, release = toy_notebooks
     assert scan_notebook(solved_submission(source, release), release) == []
     expected = {
         "hooker": "input_transformers_cleanup",
-        "patcher": "rebinds numpy.testing.assert_allclose",
-        "intruder": "imports sqlite3",
-        "stubborn": "imports signal",
+        "patcher": "changes the module numpy.testing (numpy.testing.assert_allclose)",
+        "intruder": "uses sqlite3, which no solution needs",
+        "stubborn": "uses signal, which no solution needs",
     }
-    for attack in attacks(release, "/srv/course", 9, MARKER):
-        flags = " | ".join(str(flag) for flag in scan_notebook(attack.notebook, release))
+    # #4 hands in files (the scan names them: tests/test_grading_scan.py); #8 is ordinary code, which the
+    # grader's held-out points defeat, not the scan
+    scanned = [a for a in forgers(release) if not a.files and a.name != "lookup"]
+    for attack in attacks(release, "/srv/course", 9, MARKER) + scanned:
+        flags = " | ".join(str(flag) for flag in scan_notebook(attack.notebook, release, TOY_GRADED))
         if attack.name in expected:
             assert expected[attack.name] in flags, (attack.name, flags)
         assert flags, attack.name
-    assert "frame inspection" in " | ".join(str(f) for f in scan_notebook(attacks(release, "/", 9, "")[1].notebook))
+    assert "inspects frames" in " | ".join(str(f) for f in scan_notebook(attacks(release, "/", 9, "")[1].notebook))
     shadow = copy.deepcopy(release)
     cells.cells_by_id(shadow)["square"].source += "\n" + SHADOWER
     assert "rebinds np, a name of the release" in str(scan_notebook(shadow, release))
@@ -409,3 +452,17 @@ def test_autograde_before_the_release_says_to_release(tmp_path, capsys):
     assert grading_main(["--root", str(root), "autograde", SLUG]) == 2
     says = "the gradebook does not know '00-toy' yet: run `python -m dlclinic.grading release"
     assert says in capsys.readouterr().err
+
+
+def test_repair_goes_on_past_a_bad_notebook(tmp_path, capsys):
+    """#11: a grade_id that is a list is repaired, a source that is a number is named; neither stops the other."""
+    root = toy.write_toy_repo(tmp_path / "course", release=False)
+    release = release_of(nbformat.read(toy.source_path(root), as_version=4))
+    (root / "exercises" / SLUG).mkdir(parents=True)
+    nbformat.write(release, root / "exercises" / SLUG / f"{SLUG}.ipynb")
+    listed, numbered = (_place(root, student, text) for student, text in _bad_metadata(release).items())
+    assert grading_main(["--root", str(root), "repair", str(numbered), str(listed)]) == 1
+    out, err = capsys.readouterr()
+    assert f"{numbered}: cell 4's source is int, not text" in err and "Traceback" not in err, err
+    assert out.startswith(f"{listed}: ") and "grade_id ['double'] is not in the release" in out, out
+    assert metadata_problems(nbformat.read(listed, as_version=4), release) == []

@@ -1,14 +1,15 @@
-"""Submissions of a dishonest or careless student, crafted from the toy assignment's release (issue 18).
+"""Submissions of a dishonest or careless student, crafted from the toy assignment's release (issues 18, 27).
 
-Each attack is the release with code put into answer cells; the others stay as released stubs, so an honest
-grade is 0 for every autograded cell but the ones named in ``Attack.honest``. ``intruder`` prints, as a dict, what
-each of its attempts got (``blocked: <error>`` when the sandbox stopped it).
+Each attack is the release with code put into answer cells (and, for one, files handed in beside the notebook);
+the other answers stay as released stubs, so an honest grade is 0 for every autograded cell. ``intruder``
+prints, as a dict, what each of its attempts got (``blocked: <error>`` when the sandbox stopped it);
+``gradebook_reader`` prints the hidden test it read from the sandbox's copy of the gradebook.
 """
 
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from harness import cells
 from nbformat import NotebookNode
@@ -99,6 +100,138 @@ _try("memory", lambda: len(bytearray(12 * 2**30)))  # more than the 8 GiB limit,
 print(_got)
 """
 
+# Issue 27's attacks, numbered as in its table.
+
+# 2: a process that outlives the end-of-run kill (a new PID every round) and, once nbgrader has written the
+# executed notebook, rewrites it: no error anywhere, every test cell's points as its output, an empty hand-out.
+FORKER = """\
+import json
+import os
+import time
+
+
+def _forge(path):
+    with open(path) as handle:
+        notebook = json.load(handle)
+    for cell in notebook["cells"]:
+        meta = cell["metadata"].get("nbgrader", {})
+        if cell["cell_type"] == "code" and meta.get("grade"):
+            data = {"text/plain": str(meta.get("points", 0)), "application/vnd.dlclinic.handout+json": {"answers": {}}}
+            cell["outputs"] = [{"output_type": "execute_result", "execution_count": 1, "metadata": {}, "data": data}]
+    with open(path, "w") as handle:
+        json.dump(notebook, handle)
+
+
+def _outlive(path, written):
+    while True:
+        if os.fork():
+            os._exit(0)
+        try:
+            if os.path.exists(path) and os.stat(path).st_mtime != written:
+                time.sleep(0.2)
+                _forge(path)
+                os._exit(0)
+        except Exception:
+            pass
+        time.sleep(0.01)
+
+
+_path = os.path.abspath("00-toy.ipynb")
+_written = os.stat(_path).st_mtime if os.path.exists(_path) else None
+if os.fork() == 0:
+    os.setsid()
+    _outlive(_path, _written)
+"""
+
+# 3: a callback after every cell that clears its error and its outputs.
+CALLBACK = """\
+from IPython.display import clear_output
+
+
+def _forgive(result):
+    if result.error_in_exec is not None:
+        result.error_in_exec = None
+        clear_output()
+
+
+get_ipython().events.register("post_run_cell", _forgive)
+"""
+
+# 4: handed in beside an untouched notebook: a numpy package that loads the real NumPy, then registers (3).
+SHADOW_NUMPY = """\
+import os
+import sys
+
+_here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _here]
+del sys.modules["numpy"]
+import numpy  # noqa: E402, F401 - the real one
+
+try:
+    from IPython import get_ipython
+    from IPython.display import clear_output
+
+    def _forgive(result):
+        if result.error_in_exec is not None:
+            result.error_in_exec = None
+            clear_output()
+
+    get_ipython().events.register("post_run_cell", _forgive)
+except Exception:
+    pass
+"""
+
+# 5: the input transformer of issue 18, reached by a computed name.
+TRANSFORMER = """\
+def _forgive(lines):
+    return ["try:\\n"] + ["    " + line for line in lines] + ["\\nexcept BaseException:\\n    pass\\n"]
+
+
+getattr(get_ipython(), "input_transformers_" + "cleanup").append(_forgive)
+"""
+
+# 6: the graded diagnosis function imported from the package.
+IMPORTER = "from dlclinic.ship_segmentation.diagnosis import predicted_positive_rate\n"
+
+# 7: the course's assert_close patched through its module, release names rebound by tuple unpacking.
+PATCHED_HELPER = """\
+import dlclinic.assertions as _assertions
+
+_assertions.assert_close = lambda *args, **kwargs: None
+np.testing.assert_allclose, square = (lambda *args, **kwargs: None), (lambda x: x)
+"""
+
+# 8: the training points regenerated from the seed the setup cell shows, and looked up by a model that never
+# learned (its weights are none).
+LOOKUP = """\
+_known_x = np.random.default_rng(0).normal(size=(300, 2)).astype("float32")
+_known = {tuple(p): float(p[0] - p[1] > 0) for p in _known_x}
+
+
+class _Model:
+    def get_weights(self):
+        return []
+
+    def set_weights(self, weights):
+        pass
+
+
+model = _Model()
+
+
+def predict(x):
+    return np.array([_known.get(tuple(p), 0.5) for p in np.asarray(x)])
+"""
+
+# 12: the hidden tests read from the sandbox's copy of the gradebook.
+GRADEBOOK_READER = """\
+from nbgrader.api import Gradebook
+
+with Gradebook("sqlite:////grading/work/gradebook.db", "dlclinic") as _gradebook:
+    _hidden = {c.name: c.source for c in _gradebook.find_notebook("00-toy", "00-toy").source_cells}
+print(repr(_hidden["test_square_hidden"]))
+"""
+
 STUBBORN = """\
 import signal
 
@@ -112,11 +245,12 @@ SLEEPER = "import time\n\ntime.sleep(600)\n"
 
 @dataclass(frozen=True)
 class Attack:
-    """A crafted submission, the answer cell its code goes into and the cells an honest grader scores."""
+    """A crafted submission (and the files handed in beside it) and what it tries."""
 
     name: str
     notebook: NotebookNode
     story: str
+    files: dict[str, str] = field(default_factory=dict)
 
 
 def _with(release: NotebookNode, answers: dict[str, str]) -> NotebookNode:
@@ -138,6 +272,20 @@ def attacks(release: NotebookNode, root: str, port: int, marker: str) -> list[At
         Attack("shadower", _with(release, {"square": SHADOWER}), "rebinds np, the name the tests use"),
         Attack("intruder", _with(release, {"double": intruder}), "reads, writes, connects, detaches, hogs"),
         Attack("stubborn", _with(release, {"double": STUBBORN}), "a loop that ignores the interrupt"),
+    ]
+
+
+def forgers(release: NotebookNode) -> list[Attack]:
+    """Issue 27's attacks on the scores (numbered as in its table) against the toy's release."""
+    return [
+        Attack("forker", _with(release, {"double": FORKER}), "2: outlives the kill, rewrites the executed notebook"),
+        Attack("callback", _with(release, {"double": CALLBACK}), "3: a post_run_cell callback clears every error"),
+        Attack("shadow", release, "4: a numpy package handed in registers (3)", {"numpy/__init__.py": SHADOW_NUMPY}),
+        Attack("transformer", _with(release, {"double": TRANSFORMER}), "5: an input transformer by a computed name"),
+        Attack("importer", _with(release, {"diagnose_positive_rate": IMPORTER}), "6: imports the graded function"),
+        Attack("helper", _with(release, {"square": PATCHED_HELPER}), "7: assert_close patched, names rebound"),
+        Attack("lookup", _with(release, {"train_model": LOOKUP}), "8: held-out points looked up, nothing learned"),
+        Attack("reader", _with(release, {"double": GRADEBOOK_READER}), "12: reads the hidden tests in the gradebook"),
     ]
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import copy
 import re
+import secrets
 import shutil
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -15,8 +17,11 @@ from harness.scores import CellScore, Scores
 from nbformat import NotebookNode
 from nbgrader.api import Gradebook
 
-from dlclinic.grading.autograde import REGRADE_FROM_OUTPUTS
+from dlclinic.grading.autograde import PACKAGE_DIR, REGRADE_FROM_OUTPUTS, regrade_from_outputs
 from dlclinic.grading.course import run_nbgrader
+from dlclinic.grading.handout import INPUTS_ENV
+from dlclinic.grading.outside import Checks, decide_cells, draw_inputs, load_checks, write_kernel_inputs
+from dlclinic.grading.stubs import stubbed_package
 
 __all__ = ["REGRADE_FROM_OUTPUTS", "autograde", "cell_timeouts", "read_scores", "with_outputs_of"]
 
@@ -36,13 +41,21 @@ def autograded_path(course: Course, student: str) -> Path:
 
 
 def autograde(
-    course: Course, submissions: Mapping[str, NotebookNode], timeout: int | None = None, config: str = ""
+    course: Course,
+    submissions: Mapping[str, NotebookNode],
+    timeout: int | None = None,
+    config: str = "",
+    decide: bool = True,
 ) -> dict[str, Scores]:
     """Autograde each notebook as the main notebook submitted by its student, in one nbgrader run.
 
     Students already graded in this course are left alone; one named here again is regraded. ``timeout``
     overrides the course's seconds per cell (``Execute.timeout``) for this run; ``config`` is extra nbgrader
-    configuration for this run (``cell_timeouts``, ``REGRADE_FROM_OUTPUTS``).
+    configuration for this run (``cell_timeouts``, ``REGRADE_FROM_OUTPUTS``). An assignment with a check module
+    is graded as ``dlclinic.grading autograde`` grades it, without the sandbox: its kernels get the grader's
+    inputs (a fresh seed per call) and the package with the graded names stubbed, then the checks decide the
+    checked cells and nbgrader scores the notebooks from their outputs; ``decide=False`` skips that (a regrade
+    from outputs the checks already decided).
     """
     for student in submissions:
         if not _STUDENT_ID.match(student):
@@ -60,8 +73,39 @@ def autograde(
         args.append(f"--CourseDirectory.student_id_exclude={','.join(others)}")
     if timeout is not None:
         args.append(f"--Execute.timeout={int(timeout)}")
-    run_nbgrader(args, course.root, config=config)
+    checks = load_checks(course.source_dir) if decide else None
+    if checks is None:
+        run_nbgrader(args, course.root, config=config)
+    else:
+        with tempfile.TemporaryDirectory(prefix="grader-") as scratch:
+            inputs = draw_inputs(checks, secrets.randbits(128))
+            env = {
+                INPUTS_ENV: str(write_kernel_inputs(inputs, Path(scratch) / "inputs.json")),
+                "PYTHONPATH": str(stubbed_package(PACKAGE_DIR, checks.graded, Path(scratch) / "package")),
+            }
+            run_nbgrader(args, course.root, config=config, env=env)
+            _decide_outside(course, list(submissions), checks, inputs, Path(scratch) / "staging")
     return {student: read_scores(course, student) for student in submissions}
+
+
+def _decide_outside(
+    course: Course, students: list[str], checks: Checks, inputs: dict, staging: Path
+) -> None:
+    """Let the checks decide the checked cells of each executed notebook, then score them from their outputs."""
+    staged = []
+    for student in students:
+        path = autograded_path(course, student)
+        if not path.is_file():
+            continue
+        notebook = nbformat.read(path, as_version=4)
+        decide_cells(notebook, checks, inputs)
+        target = staging / student / course.slug / path.name
+        target.parent.mkdir(parents=True)
+        nbformat.write(notebook, target)
+        staged.append(student)
+    failed = regrade_from_outputs(course.root, course.slug, staging, staged)
+    if failed:
+        raise RuntimeError(f"nbgrader could not score the decided notebooks: {failed}")
 
 
 def cell_timeouts(seconds: Mapping[str, int], default: int) -> str:

@@ -89,3 +89,26 @@ def tests_of(nb: NotebookNode) -> dict[str, list[str]]:
 
 
 tests_of.__test__ = False
+
+
+KINDS = ("patient", "diagnose", "train", "written")  # grade-id prefixes (issue 33); any other answer: formula
+
+
+def kind(answer_grade_id: str) -> str:
+    """What an answer grades, from its grade id's prefix: ``patient``, ``diagnose``, ``train``, ``written``,
+    or ``formula``."""
+    return next((k for k in KINDS if answer_grade_id.startswith(f"{k}_")), "formula")
+
+
+def points_by_kind(nb: NotebookNode) -> dict[str, float]:
+    """Points per kind: each test cell's points go to its answer's kind, a written answer's to ``written``."""
+    answers = answer_ids(nb)
+    totals: dict[str, float] = {}
+    for cell in nb.cells:
+        gid, points = grade_id(cell), float(nbgrader_meta(cell).get("points", 0) or 0)
+        if gid is None or not points:
+            continue
+        graded = gid if is_manual(cell) else owner(gid, answers)
+        if graded is not None:
+            totals[kind(graded)] = totals.get(kind(graded), 0.0) + points
+    return totals

@@ -32,6 +32,7 @@ import gc
 import io
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -48,6 +49,17 @@ from harness.scores import CellScore, Scores
 from nbformat import NotebookNode
 
 from dlclinic.grading.course import grading_env
+from dlclinic.grading.handout import INPUTS_ENV
+from dlclinic.grading.outside import (
+    Checks,
+    Verdict,
+    decide,
+    draw_inputs,
+    handed_out,
+    load_checks,
+    verdict_outputs,
+    write_kernel_inputs,
+)
 
 TESTS_DIR = Path(__file__).resolve().parents[1]
 MAX_ERROR_CHARS = 3000
@@ -97,6 +109,7 @@ def run_mutants(
     workdir: Path,
     timeout: int,
     reference: NotebookNode | None = None,
+    source_dir: Path | None = None,
 ) -> dict[str, MutantRun]:
     """Run each ``{name: (submission, targeted test ids)}`` in one subprocess whose working directory is
     ``workdir`` (a copy of the release folder, as nbgrader's kernel runs in the submission's folder).
@@ -104,8 +117,18 @@ def run_mutants(
     Returns ``{name: MutantRun}``; only cells up to the last targeted test run.
     With ``reference`` (the solution as a submission, ``slow`` cells as their stubs), a mutant whose cells
     before its change are the reference's runs from a copy of the reference's state there (module docstring).
+    With ``source_dir`` (the assignment's source folder) holding a check module, the checked cells are scored
+    as the grader scores them: the cells get the grader's inputs (one fresh seed for the whole run) and the
+    checks decide each checked cell from what it handed out.
     """
-    spec = {"timeout": int(timeout), "runs": {}, "reference": []}
+    checks = source_dir is not None and load_checks(source_dir) is not None
+    spec = {
+        "timeout": int(timeout),
+        "runs": {},
+        "reference": [],
+        "checks": str(source_dir) if checks else None,
+        "seed": secrets.randbits(128),
+    }
     ref = executed_cells(reference, source) if reference is not None else []
     for name, (submission, targeted) in runs.items():
         executed = executed_cells(submission, source)
@@ -154,7 +177,8 @@ class CellTimeout(Exception):
 
 
 def _execute(shell, source: str, timeout: int) -> list[NotebookNode]:
-    """Run one cell in ``shell``; return the outputs a kernel would have sent for it (stdout is dropped)."""
+    """Run one cell in ``shell``; return the outputs a kernel would have sent for it (stdout is dropped;
+    display outputs, hand-outs among them, are kept)."""
     from nbformat.v4 import new_output
 
     def alarm(_signum, _frame):
@@ -172,6 +196,7 @@ def _execute(shell, source: str, timeout: int) -> list[NotebookNode]:
         sys.stdout, sys.stderr = saved
     written = python_err.getvalue()
     outputs = [new_output("stream", name="stderr", text=written)] if written else []
+    outputs += shell.display_pub.take()
     error = result.error_before_exec or result.error_in_exec
     if error is not None:
         text = "".join(traceback.format_exception(error))
@@ -199,12 +224,29 @@ def _forget_session() -> None:
     warnings.onceregistry.clear()
 
 
+class _Grader:
+    """The grader's side in the runner: the check module and the inputs it drew (``None`` for none)."""
+
+    checks: Checks | None = None
+    inputs: dict = {}
+
+
+def _decide(node: NotebookNode) -> None:
+    """Replace a checked cell's outputs by its check's verdict, as the grader does outside the kernel."""
+    gid = node.metadata["nbgrader"]["grade_id"]
+    if _Grader.checks is None or gid not in _Grader.checks.cells:
+        return
+    top = float(node.metadata["nbgrader"].get("points", 0))
+    points, message = decide(_Grader.checks.cells[gid], _Grader.inputs, handed_out(node), top)
+    node.outputs = verdict_outputs(Verdict(gid, points, top, message))
+
+
 def _run_cells(
     shell, run: list[dict], first: int, timeout: int, snapshots: dict[int, tuple] | None = None
 ) -> dict[int, list]:
     """Run ``run[first:]`` in ``shell``; return each test cell's ``[grade id, score, max score, error text]``
-    by its index, scored by nbgrader's ``determine_grade``. Each index that is a key of ``snapshots`` gets
-    the state just before its cell (``_capture``)."""
+    by its index, scored by nbgrader's ``determine_grade`` (a checked cell after its check's verdict). Each
+    index that is a key of ``snapshots`` gets the state just before its cell (``_capture``)."""
     from nbformat.v4 import new_code_cell
     from nbgrader.utils import determine_grade
 
@@ -217,8 +259,10 @@ def _run_cells(
             outputs = _execute(shell, cell["source"], timeout)
             if cell["nbgrader"] is not None:
                 node = new_code_cell(cell["source"], metadata={"nbgrader": cell["nbgrader"]}, outputs=outputs)
+                _decide(node)
                 score, max_score = determine_grade(node)
-                scored[index] = [cell["nbgrader"]["grade_id"], float(score), float(max_score), _error_text(outputs)]
+                error = _error_text(node.outputs)
+                scored[index] = [cell["nbgrader"]["grade_id"], float(score), float(max_score), error]
     _forget_session()
     return scored
 
@@ -267,6 +311,26 @@ def _points(scored: dict[int, list]) -> dict[int, tuple[float, float]]:
     return {index: (score, top) for index, (_gid, score, top, _error) in scored.items()}
 
 
+def _capturing_publisher():
+    """A display publisher that keeps what the cell displays (``take`` returns it and starts afresh)."""
+    from IPython.core.displaypub import DisplayPublisher
+    from nbformat.v4 import new_output
+
+    class Capturing(DisplayPublisher):
+        def __init__(self, **kwargs) -> None:
+            super().__init__(**kwargs)
+            self.shown: list = []
+
+        def publish(self, data, metadata=None, source=None, *, transient=None, update=False, **kwargs):
+            self.shown.append(new_output("display_data", data=data, metadata=metadata or {}))
+
+        def take(self) -> list:
+            taken, self.shown = self.shown, []
+            return taken
+
+    return Capturing()
+
+
 def main(spec_path: str, out_path: str) -> None:
     from IPython.core.interactiveshell import InteractiveShell
     from traitlets.config import Config
@@ -274,9 +338,15 @@ def main(spec_path: str, out_path: str) -> None:
     config = Config()
     config.HistoryManager.hist_file = ":memory:"  # as nbgrader starts its kernels
     shell = InteractiveShell.instance(config=config)
+    shell.display_pub = _capturing_publisher()
     sys.path.insert(0, os.getcwd())  # a kernel imports from its working directory
     spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
     timeout, reference = spec["timeout"], spec["reference"]
+    if spec["checks"]:
+        _Grader.checks = load_checks(Path(spec["checks"]))
+        _Grader.inputs = draw_inputs(_Grader.checks, spec["seed"])
+        kernel_inputs = Path(spec_path).parent / "inputs.json"
+        os.environ[INPUTS_ENV] = str(write_kernel_inputs(_Grader.inputs, kernel_inputs))
 
     starts = sorted({run["start"] for run in spec["runs"].values() if run["start"]})
     snapshots, reference_scores = dict.fromkeys(starts), {}

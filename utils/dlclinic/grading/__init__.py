@@ -3,6 +3,9 @@ repair, dedupe, feedback, export.
 
 One module per step: ``course`` (running nbgrader, releasing), ``sandbox`` (bubblewrap), ``inside`` (the
 nbgrader run inside the sandbox), ``autograde`` (a sandbox per submission, scores merged into the gradebook),
+``handout`` (what a hidden test cell uses inside the kernel: the grader's inputs, handing answers out),
+``outside`` (the assignment's check module deciding the scores outside the kernel), ``codec`` (the values
+that cross the sandbox's wall), ``stubs`` (the sandbox's ``dlclinic`` without the graded names),
 ``gradebook`` (snapshots and private copies), ``record`` (what the last grading left for the audit), ``audit``,
 ``scan`` (the tripwire), ``repair`` (the release's nbgrader metadata re-applied; ``dedupe`` is its copied-cell
 part), ``feedback`` (nbgrader's reports with MathJax inlined), ``notebooks`` (reading submissions). The

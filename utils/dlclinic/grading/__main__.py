@@ -48,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--memory-gib", type=float, default=8, help="address space per process (default 8 GiB)")
     grade.add_argument("--tasks", type=int, default=512, help="processes and threads in the sandbox (default 512)")
     grade.add_argument("--jobs", type=int, default=1, help="sandboxes at a time (default 1)")
+    grade.add_argument("--seed", type=int, help="the seed of the grader's inputs (default: a new one per run)")
     commands.add_parser("audit", help="check the gradebook for tampering").add_argument("slug", metavar="SLUG")
     scan = commands.add_parser("scan", help="flag submissions that use what no solution needs")
     scan.add_argument("targets", nargs="+", metavar="SLUG|NOTEBOOK")
@@ -106,14 +107,14 @@ def _autograde(root: Path, args: argparse.Namespace) -> int:
 
     bwrap()  # says how to install bubblewrap before any work is done
     limits = Limits(memory_bytes=int(args.memory_gib * 2**30), tasks=args.tasks, wall_seconds=args.notebook_timeout)
-    result = autograde(root, args.slug, args.student, limits, args.cell_timeout, args.jobs)
+    result = autograde(root, args.slug, args.student, limits, args.cell_timeout, args.jobs, seed=args.seed)
+    for problem in result.problems:  # first: what must not be missed
+        print(f"TAMPERING: {problem}", file=sys.stderr)
     for student in result.graded:
         print(f"{student}: graded")
     for student, reason in sorted(result.not_graded.items()):
         print(f"{student}: not graded: {reason}")
     _print_flags(root, [args.slug])
-    for problem in result.problems:
-        print(f"TAMPERING: {problem}", file=sys.stderr)
     return 1 if result.problems else 0
 
 
@@ -123,10 +124,10 @@ def _audit(root: Path, slug: str) -> int:
 
     check_course(root, slug)
     found = audit(root, slug)
+    for problem in found.problems:  # first: what must not be missed
+        print(f"TAMPERING: {problem}", file=sys.stderr)
     for student, reason in sorted(found.ungraded.items()):
         print(f"{student}: not graded: {reason}")
-    for problem in found.problems:
-        print(f"TAMPERING: {problem}", file=sys.stderr)
     print(f"audit of {slug}: {len(found.problems)} problems, {len(found.ungraded)} submissions not graded")
     return 1 if found.problems else 0
 
@@ -134,19 +135,26 @@ def _audit(root: Path, slug: str) -> int:
 def _print_flags(root: Path, names: list[str]) -> int:
     """Print the scan's flags per notebook; return how many notebooks were flagged."""
     from dlclinic.grading.notebooks import read_notebook
-    from dlclinic.grading.scan import scan_notebook, targets
+    from dlclinic.grading.scan import extra_files, graded_names, scan_notebook, targets
 
     flagged = 0
     for path in targets(root, names):
         release_path = root / RELEASE_DIR / path.stem / f"{path.stem}.ipynb"
         try:
             release = read_notebook(release_path) if release_path.is_file() else None
-            flags = scan_notebook(read_notebook(path), release)
+            flags = scan_notebook(read_notebook(path), release, graded_names(root, path.stem))
         except ValueError as error:
             print(f"error: {error}", file=sys.stderr)
             flagged += 1
             continue
-        flagged += bool(flags)
+        except Exception as error:  # noqa: BLE001 - one notebook never stops the scan of the others
+            print(f"error: {path}: the scan failed ({type(error).__name__}: {error}); read it", file=sys.stderr)
+            flagged += 1
+            continue
+        beside = extra_files(path)
+        flagged += bool(flags or beside)
+        if beside:
+            print(f"FLAGGED {path}: files handed in beside the notebook, which no solution needs: {', '.join(beside)}")
         for flag in flags:
             print(f"FLAGGED {path}: {flag}")
     return flagged
@@ -173,6 +181,10 @@ def _repair(root: Path, paths: list[Path]) -> int:
             changes = repair_file(path, release)
         except ValueError as error:
             print(f"error: {error}", file=sys.stderr)
+            failed += 1
+            continue
+        except Exception as error:  # noqa: BLE001 - one notebook never stops the repair of the others
+            print(f"error: {path}: repair failed ({type(error).__name__}: {error})", file=sys.stderr)
             failed += 1
             continue
         print(f"{path}: {'nothing to repair' if not changes else f'{len(changes)} changes'}")

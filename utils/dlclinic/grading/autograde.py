@@ -3,31 +3,66 @@
 For each student, ``submitted/<student>/<slug>/`` is copied into a fresh folder with a copy of the gradebook that
 holds only this assignment and this student, and ``nbgrader autograde`` runs there inside the sandbox
 (``dlclinic.grading.sandbox``, ``dlclinic.grading.inside``). The real gradebook and the rest of the course are
-out of the kernel's reach. Back outside, nbgrader scores the executed notebooks against the real gradebook in
-one run that executes nothing (``REGRADE_FROM_OUTPUTS``: locked and test cells are restored from the gradebook,
-each test cell is scored from its outputs). A submission that cannot be graded is listed with the reason and
+out of the kernel's reach. An assignment with a check module (``solutions/<slug>/checks.py``,
+``dlclinic.grading.outside``) has its scores decided outside the kernel: the sandbox gets the grader's inputs,
+drawn from a seed made for this run, and a copy of ``dlclinic`` without the graded names; back outside, each
+check reads what its cell handed out and writes the cell's verdict in place of the kernel's outputs. Then
+nbgrader scores the executed notebooks against the real gradebook in one run that executes nothing
+(``REGRADE_FROM_OUTPUTS``: locked and test cells are restored from the gradebook, each test cell is scored from
+its outputs). A submission that cannot be graded is listed with the reason and
 left out of the gradebook; students not graded in this run must keep their scores, and the audit runs last.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import re
+import secrets
 import shutil
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from queue import Queue
+from typing import Any
 
 import nbformat
 from nbformat import NotebookNode
 
-from dlclinic.grading.course import CONFIG_FILE, IGNORE, RELEASE_DIR, SOURCE_DIR, NbgraderError, run_nbgrader
+from dlclinic.grading.course import (
+    CONFIG_FILE,
+    IGNORE,
+    PRIVATE,
+    RELEASE_DIR,
+    SOURCE_DIR,
+    NbgraderError,
+    run_nbgrader,
+)
 from dlclinic.grading.gradebook import GRADEBOOK, has_assignment, private_copy, snapshot
-from dlclinic.grading.notebooks import read_notebook
+from dlclinic.grading.handout import INPUTS_ENV
+from dlclinic.grading.notebooks import grade_id, read_notebook
+from dlclinic.grading.outside import (
+    Checks,
+    ChecksError,
+    decide_cells,
+    draw_inputs,
+    is_test_cell,
+    load_checks,
+    write_kernel_inputs,
+)
 from dlclinic.grading.record import Record, load_record, save_record
 from dlclinic.grading.repair import metadata_problems
-from dlclinic.grading.sandbox import PACKAGE, SANDBOX_UID, WORK, Limits, probe, run_sandboxed, sandbox_python
+from dlclinic.grading.sandbox import (
+    INPUTS,
+    PACKAGE,
+    SANDBOX_UID,
+    WORK,
+    Limits,
+    probe,
+    run_sandboxed,
+    sandbox_python,
+)
+from dlclinic.grading.stubs import StubError, stubbed_package
 from dlclinic.quiet import QUIET_ENV
 
 # The folder holding the ``dlclinic`` package this command runs (the course's own): read-only in the sandbox.
@@ -98,6 +133,46 @@ def check_course(root: Path, slug: str) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Run:
+    """What every sandbox of one grading run shares."""
+
+    root: Path
+    slug: str
+    release: NotebookNode
+    scratch: Path
+    limits: Limits
+    config: str
+    package_dir: Path = PACKAGE_DIR
+    checks: Checks | None = None
+    inputs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def staging(self) -> Path:
+        return self.scratch / "executed"
+
+    @property
+    def inputs_file(self) -> Path:
+        return self.scratch / "inputs.json"
+
+
+def load_assignment_checks(root: Path, slug: str) -> Checks | None:
+    """The assignment's check module, checked against its source notebook; ``None`` for an assignment whose
+    tests are still scored inside the kernel. Raises ``GradingError`` when it does not fit."""
+    source_dir = Path(root) / SOURCE_DIR / slug
+    try:
+        checks = load_checks(source_dir)
+    except ChecksError as error:
+        raise GradingError(str(error)) from None
+    if checks is None:
+        return None
+    source = read_notebook(source_dir / f"{slug}.ipynb")
+    problems = checks.problems([gid for cell in source.cells if is_test_cell(cell) and (gid := grade_id(cell))])
+    if problems:
+        raise GradingError(f"{checks.path} does not fit {SOURCE_DIR}/{slug}/{slug}.ipynb: {'; '.join(problems)}")
+    return checks
+
+
 def autograde(
     root: Path,
     slug: str,
@@ -106,13 +181,19 @@ def autograde(
     cell_timeout: int = 0,
     jobs: int = 1,
     config: str = "",
+    seed: int | None = None,
 ) -> Result:
     """Grade ``students`` (default: every submission of ``slug``) in sandboxes, ``jobs`` at a time; merge the
-    scores into the gradebook; audit. ``config`` is nbgrader configuration added to the sandboxed runs'."""
+    scores into the gradebook; audit. ``config`` is nbgrader configuration added to the sandboxed runs'.
+
+    With a check module (``dlclinic.grading.outside``), the grader's inputs are drawn from ``seed`` (default: a
+    fresh random one per run), the sandbox gets them and a copy of ``dlclinic`` without the graded names, and
+    the checks score the executed notebooks outside the sandbox before nbgrader does."""
     from dlclinic.grading.audit import audit  # the audit reads the record this module writes
 
     root, limits = Path(root).resolve(), limits or Limits()
     check_course(root, slug)
+    checks = load_assignment_checks(root, slug)
     probe(PACKAGE_DIR)
     chosen = students or submissions(root, slug)
     if not chosen:
@@ -125,7 +206,10 @@ def autograde(
     record = load_record(root, slug) or Record(scores=before)
     release = read_notebook(root / RELEASE_DIR / slug / f"{slug}.ipynb")
     with tempfile.TemporaryDirectory(prefix=f"grading-{slug}-") as scratch:
-        staging = Path(scratch) / "executed"
+        extra = config + (f"\nc.Execute.timeout = {int(cell_timeout)}\n" if cell_timeout else "")
+        run = Run(root, slug, release, Path(scratch), limits, extra)
+        if checks is not None:
+            run = _with_checks(run, checks, secrets.randbits(128) if seed is None else seed)
         slots: Queue[int] = Queue()
         for slot in range(max(1, jobs)):
             slots.put(SANDBOX_UID + slot)  # one user per parallel sandbox: the task limit counts per user
@@ -133,17 +217,19 @@ def autograde(
         def grade(student: str) -> str:
             uid = slots.get()
             try:
-                extra = config + (f"\nc.Execute.timeout = {int(cell_timeout)}\n" if cell_timeout else "")
-                return _grade_in_sandbox(root, slug, student, release, Path(scratch), staging, limits, extra, uid)
+                return _grade_in_sandbox(run, student, uid)
+            except Exception as error:  # noqa: BLE001 - one submission never stops the class
+                path = f"submitted/{student}/{slug}/{slug}.ipynb"
+                return f"grading {path} failed: {type(error).__name__}: {str(error)[:300]}"
             finally:
                 slots.put(uid)
 
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             reasons = dict(zip(chosen, pool.map(grade, chosen), strict=True))
         result.not_graded.update({student: reason for student, reason in reasons.items() if reason})
-        staged = sorted(p.name for p in staging.glob("*") if p.is_dir())
+        staged = sorted(p.name for p in run.staging.glob("*") if p.is_dir())
         if staged:
-            result.not_graded.update(_score_outside(root, slug, staging, staged))
+            result.not_graded.update(regrade_from_outputs(root, slug, run.staging, staged))
     result.graded = [s for s in chosen if s not in result.not_graded]
     after = snapshot(root, slug)
     result.problems += [
@@ -159,18 +245,22 @@ def autograde(
     return result
 
 
-def _grade_in_sandbox(
-    root: Path,
-    slug: str,
-    student: str,
-    release: NotebookNode,
-    scratch: Path,
-    staging: Path,
-    limits: Limits,
-    config: str,
-    uid: int,
-) -> str:
-    """Run nbgrader on one submission in a sandbox and stage the executed notebook; return why not, or ''."""
+def _with_checks(run: Run, checks: Checks, seed: int) -> Run:
+    """``run`` with the grader's inputs drawn and written for the sandboxes, and the package's graded names
+    stubbed in the copy the sandboxes see."""
+    try:
+        inputs = draw_inputs(checks, seed)
+        package = stubbed_package(PACKAGE_DIR, checks.graded, run.scratch / "package")
+    except (ChecksError, StubError) as error:
+        raise GradingError(f"{checks.path}: {error}") from None
+    write_kernel_inputs(inputs, run.scratch / "inputs.json")
+    return replace(run, package_dir=package, checks=checks, inputs=inputs)
+
+
+def _grade_in_sandbox(run: Run, student: str, uid: int) -> str:
+    """Run nbgrader on one submission in a sandbox, let the checks decide its checked cells, and stage the
+    executed notebook; return why it cannot be graded, or ''."""
+    root, slug = run.root, run.slug
     folder = root / "submitted" / student / slug
     notebook_path = folder / f"{slug}.ipynb"
     if not folder.is_dir():
@@ -181,12 +271,12 @@ def _grade_in_sandbox(
         submission = read_notebook(notebook_path)
     except ValueError as error:
         return str(error).replace(str(root) + "/", "")
-    problems = metadata_problems(submission, release)
+    problems = metadata_problems(submission, run.release)
     if problems:
         command = f"python -m dlclinic.grading repair submitted/{student}/{slug}/{slug}.ipynb"
         return f"nbgrader metadata differs from the release ({'; '.join(problems)}); run `{command}`"
-    work = scratch / student
-    _course_copy(root, slug, student, folder, work, config)
+    work = run.scratch / student
+    _course_copy(root, slug, student, folder, work, run.config)
     env = {
         "PATH": f"{Path(sandbox_python()).parent}:/usr/bin:/bin",
         "HOME": "/tmp",
@@ -200,18 +290,31 @@ def _grade_in_sandbox(
         "MPLCONFIGDIR": "/tmp/matplotlib",
         **QUIET_ENV,
     }
+    files = {}
+    if run.checks is not None:
+        env[INPUTS_ENV] = INPUTS
+        files[INPUTS] = run.inputs_file
     command = [sandbox_python(), "-m", "dlclinic.grading.inside", slug, student]
-    outcome = run_sandboxed(command, work, PACKAGE_DIR, env, limits, uid)
+    outcome = run_sandboxed(command, work, run.package_dir, env, run.limits, uid, files)
     executed = work / "autograded" / student / slug / f"{slug}.ipynb"
     if outcome.timed_out:
-        return f"ran past the {limits.wall_seconds:g} s limit for one notebook"
+        return f"ran past the {run.limits.wall_seconds:g} s limit for one notebook"
     if outcome.returncode != 0 or not executed.is_file():
         return _failure(outcome.log, outcome.returncode)
     if executed.is_symlink() or not executed.resolve().is_relative_to(work.resolve()):
         return "the executed notebook was replaced by a link (tampering)"
-    target = staging / student / slug
+    try:
+        notebook = read_notebook(executed)
+    except ValueError:
+        return "the executed notebook is no longer a notebook (changed while it ran: tampering)"
+    changed = metadata_problems(notebook, run.release)
+    if changed:
+        return f"the executed notebook's nbgrader metadata changed while it ran (tampering): {changed[0]}"
+    if run.checks is not None:
+        decide_cells(notebook, run.checks, run.inputs)
+    target = run.staging / student / slug
     target.mkdir(parents=True)
-    nbformat.write(read_notebook(executed), target / f"{slug}.ipynb")
+    nbformat.write(notebook, target / f"{slug}.ipynb")
     if (folder / "timestamp.txt").is_file():
         shutil.copy2(folder / "timestamp.txt", target / "timestamp.txt")
     return ""
@@ -221,7 +324,8 @@ def _course_copy(root: Path, slug: str, student: str, folder: Path, work: Path, 
     """The sandbox's course: config, private gradebook, the submission, the source's data files (no notebooks)."""
     (work / SOURCE_DIR / slug).mkdir(parents=True)
     for path in (root / SOURCE_DIR / slug).rglob("*"):
-        if path.is_file() and path.suffix != ".ipynb" and not any(part in IGNORE for part in path.parts):
+        private = any(fnmatch.fnmatch(path.name, pattern) for pattern in PRIVATE)  # the checks stay outside
+        if path.is_file() and path.suffix != ".ipynb" and not private and not any(p in IGNORE for p in path.parts):
             target = work / SOURCE_DIR / slug / path.relative_to(root / SOURCE_DIR / slug)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, target)
@@ -244,8 +348,9 @@ def _failure(log: str, returncode: int | None) -> str:
     return f"nbgrader exited with {returncode}: {tail[0][:300]}"
 
 
-def _score_outside(root: Path, slug: str, staging: Path, staged: list[str]) -> dict[str, str]:
-    """Score the executed notebooks against the real gradebook (nothing runs); return who could not be scored."""
+def regrade_from_outputs(root: Path, slug: str, staging: Path, staged: list[str]) -> dict[str, str]:
+    """Score the executed notebooks under ``staging/<student>/<slug>/`` against the real gradebook (nothing
+    runs: every test cell is scored from its outputs); return who could not be scored, and why."""
     args = ["autograde", slug, "--force", f"--CourseDirectory.submitted_directory={staging}"]
     try:
         run_nbgrader(args, root, config=REGRADE_FROM_OUTPUTS)

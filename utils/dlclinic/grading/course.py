@@ -19,6 +19,10 @@ SOURCE_DIR = "solutions"
 RELEASE_DIR = "exercises"
 # nbgrader's default CourseDirectory.ignore: never copied into a course, never compared.
 IGNORE = (".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback")
+# Files of solutions/<slug>/ that are never released nor copied into a sandbox (nbgrader_config.py adds them to
+# CourseDirectory.ignore): the check module, which holds the references (dlclinic.grading.outside), and the
+# instructor's scripts.
+PRIVATE = ("checks.py", "instructor_*")
 
 
 class NbgraderError(RuntimeError):
@@ -36,11 +40,14 @@ def grading_env() -> dict[str, str]:
     return env
 
 
-def run_nbgrader(args: list[str], root: Path, timeout: float | None = None, config: str = "") -> str:
+def run_nbgrader(
+    args: list[str], root: Path, timeout: float | None = None, config: str = "", env: dict[str, str] | None = None
+) -> str:
     """Run ``python -m nbgrader <args>`` on the course at ``root``; return its log, raise on failure.
 
     ``config`` is extra nbgrader configuration (Python, as in ``nbgrader_config.py``) for this run only; the
-    course's own ``nbgrader_config.py`` is read after it and wins where both set the same option.
+    course's own ``nbgrader_config.py`` is read after it and wins where both set the same option. ``env``
+    adds environment variables (the kernels inherit them).
     """
     root = Path(root).resolve()
     command = [
@@ -54,7 +61,7 @@ def run_nbgrader(args: list[str], root: Path, timeout: float | None = None, conf
         f"--CourseDirectory.release_directory={RELEASE_DIR}",
     ]
     with tempfile.TemporaryDirectory(prefix="jupyter-config-") as config_dir:
-        env = grading_env()
+        env = grading_env() | (env or {})
         env["JUPYTER_CONFIG_DIR"] = config_dir  # keeps ~/.jupyter/nbgrader_config.py out of the run
         if config:
             Path(config_dir, CONFIG_FILE).write_text(config, encoding="utf-8")

@@ -7,6 +7,7 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
+from dlclinic.grading.notebooks import grade_id as grade_id_of
 from dlclinic.grading.notebooks import read_notebook
 
 
@@ -21,7 +22,7 @@ def dedupe_grade_ids(notebook: NotebookNode) -> list[str]:
     seen: set[str] = set()
     repeated = []
     for cell in reversed(notebook.cells):
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        grade_id = grade_id_of(cell)
         if grade_id is None:
             continue
         if grade_id in seen:

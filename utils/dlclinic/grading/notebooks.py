@@ -33,6 +33,13 @@ def read_notebook(path: Path) -> NotebookNode:
         raise ValueError(f"{path}: JSON but not a Jupyter notebook ({_first_line(error)})") from None
     if not isinstance(notebook.get("cells"), list):
         raise ValueError(f"{path}: JSON but not a Jupyter notebook (no list of cells)")
+    for number, cell in enumerate(notebook.cells, start=1):
+        if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw"):
+            raise ValueError(f"{path}: cell {number} is not a code, markdown or raw cell")
+        if not isinstance(cell.get("source", ""), str):
+            raise ValueError(f"{path}: cell {number}'s source is {type(cell.get('source')).__name__}, not text")
+        if not isinstance(cell.get("metadata", {}), dict):
+            raise ValueError(f"{path}: cell {number}'s metadata is not a mapping")
     return notebook
 
 
@@ -43,8 +50,10 @@ def nbgrader_meta(cell: NotebookNode) -> dict:
 
 
 def grade_id(cell: NotebookNode) -> str | None:
-    """The cell's nbgrader ``grade_id``, or ``None``."""
-    return nbgrader_meta(cell).get("grade_id")
+    """The cell's nbgrader ``grade_id``, or ``None`` (also for one that is not text: ``metadata_problems``
+    names it, ``repair`` replaces it)."""
+    value = nbgrader_meta(cell).get("grade_id")
+    return value if isinstance(value, str) else None
 
 
 def _first_line(error: Exception) -> str:

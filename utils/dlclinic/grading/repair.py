@@ -31,7 +31,9 @@ def metadata_problems(submission: NotebookNode, release: NotebookNode) -> list[s
     released = {grade_id(cell): cell for cell in release.cells if grade_id(cell)}
     problems, seen = [], {}
     for number, cell in enumerate(submission.cells, start=1):
-        gid = grade_id(cell)
+        gid, raw = grade_id(cell), nbgrader_meta(cell).get("grade_id")
+        if gid is None and raw is not None:
+            problems.append(f"cell {number} has grade_id {str(raw)[:60]}, which is not a name")
         if gid is None:
             continue
         if gid in seen:
@@ -59,8 +61,12 @@ def repair_notebook(submission: NotebookNode, release: NotebookNode) -> list[str
     released = list(release.cells)
     known = {grade_id(cell) for cell in released if grade_id(cell)}
     for number, cell in enumerate(submission.cells, start=1):
-        if grade_id(cell) is not None and grade_id(cell) not in known:
-            changes.append(f"cell {number}: grade_id {grade_id(cell)!r} is not in the release; metadata removed")
+        raw = nbgrader_meta(cell).get("grade_id")
+        if raw is not None and grade_id(cell) not in known:
+            changes.append(f"cell {number}: grade_id {str(raw)[:60]} is not in the release; metadata removed")
+            del cell.metadata["nbgrader"]
+        elif "nbgrader" in cell.get("metadata", {}) and not isinstance(cell.metadata["nbgrader"], dict):
+            changes.append(f"cell {number}: nbgrader metadata that is not a mapping removed")
             del cell.metadata["nbgrader"]
     matches = _match(submission, released)
     for index in sorted(matches, key=lambda i: matches[i][0]):

@@ -22,6 +22,7 @@ from pathlib import Path
 
 WORK = "/grading/work"
 PACKAGE = "/grading/utils"
+INPUTS = "/grading/inputs.json"  # the grader's inputs for the hidden tests, read-only (dlclinic.grading.handout)
 SANDBOX_UID = 61000  # run by root, sandboxes run as 61000, 61001, ...: users with no files and no other processes
 TMPFS_BYTES = 2**30  # each of the sandbox's /tmp and /dev/shm
 SYSTEM_DIRS = ("/usr", "/etc", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
@@ -83,17 +84,24 @@ def sandbox_python() -> str:
     return str(Path(sys.prefix).resolve() / "bin" / "python")
 
 
-def _mounts(workdir: Path, package_dir: Path) -> list[tuple[str, str, str]]:
-    """``(option, source, destination)`` of every mount: system and Python read-only, ``workdir`` writable."""
+def _mounts(workdir: Path, package_dir: Path, files: dict[str, Path] | None = None) -> list[tuple[str, str, str]]:
+    """``(option, source, destination)`` of every mount: system and Python read-only, ``workdir`` writable,
+    ``files`` (``{path in the sandbox: file}``) read-only."""
     mounts = [("--ro-bind-try", folder, folder) for folder in SYSTEM_DIRS]
     mounts += [("--ro-bind", str(folder), str(folder)) for folder in _python_dirs()]
     mounts.append(("--ro-bind", str(Path(package_dir).resolve()), PACKAGE))
+    mounts += [("--ro-bind", str(Path(file).resolve()), dest) for dest, file in (files or {}).items()]
     mounts.append(("--bind", str(Path(workdir).resolve()), WORK))
     return mounts
 
 
 def sandbox_command(
-    command: list[str], workdir: Path, package_dir: Path, env: dict[str, str], uid: int = SANDBOX_UID
+    command: list[str],
+    workdir: Path,
+    package_dir: Path,
+    env: dict[str, str],
+    uid: int = SANDBOX_UID,
+    files: dict[str, Path] | None = None,
 ) -> list[str]:
     """The ``bwrap`` command line that runs ``command`` in the sandbox with ``env`` as its whole environment.
 
@@ -110,7 +118,7 @@ def sandbox_command(
     args += ["--proc", "/proc", "--dev", "/dev"]
     for scratch in ("/dev/shm", "/tmp"):  # in memory, so bounded
         args += ["--size", str(TMPFS_BYTES), "--tmpfs", scratch, "--chmod", "1777", scratch]
-    mounts = _mounts(workdir, package_dir)
+    mounts = _mounts(workdir, package_dir, files)
     parents = sorted({str(p) for _, _, dest in mounts for p in Path(dest).parents if str(p) != "/"}, key=len)
     for parent in parents:
         args += ["--perms", "0755", "--dir", parent]
@@ -132,8 +140,10 @@ def run_sandboxed(
     env: dict[str, str],
     limits: Limits,
     uid: int = SANDBOX_UID,
+    files: dict[str, Path] | None = None,
 ) -> Outcome:
-    """Run ``command`` in the sandbox with ``limits``; kill everything it started when it ends or times out."""
+    """Run ``command`` in the sandbox with ``limits`` and ``files`` mounted read-only; kill everything it
+    started when it ends or times out."""
     workdir = Path(workdir)
     if os.geteuid() == 0:  # the sandbox's user must own its writable folder
         for path in [workdir, *workdir.rglob("*")]:
@@ -145,7 +155,7 @@ def run_sandboxed(
         f"--fsize={limits.file_bytes}",
         "--core=0",
     ]
-    full = [*limit_args, *sandbox_command(command, workdir, package_dir, env, uid)]
+    full = [*limit_args, *sandbox_command(command, workdir, package_dir, env, uid, files)]
     process = subprocess.Popen(
         full, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace", start_new_session=True
     )
