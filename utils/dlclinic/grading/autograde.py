@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,6 +79,7 @@ class Result:
     graded: list[str] = field(default_factory=list)
     not_graded: dict[str, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)  # wall time of each submission's sandbox
 
 
 def submissions(root: Path, slug: str) -> list[str]:
@@ -131,11 +133,12 @@ def autograde(
             slots.put(SANDBOX_UID + slot)  # one user per parallel sandbox: the task limit counts per user
 
         def grade(student: str) -> str:
-            uid = slots.get()
+            uid, start = slots.get(), time.monotonic()
             try:
                 extra = config + (f"\nc.Execute.timeout = {int(cell_timeout)}\n" if cell_timeout else "")
                 return _grade_in_sandbox(root, slug, student, release, Path(scratch), staging, limits, extra, uid)
             finally:
+                result.seconds[student] = time.monotonic() - start
                 slots.put(uid)
 
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
