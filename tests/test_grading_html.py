@@ -65,6 +65,9 @@ FORMGRADE_RESOURCES = {
 }
 FEEDBACK_RESOURCES = {"nbgrader": {"notebook": SLUG, "score": 0, "max_score": 8, "late_penalty": 0}}
 
+# One worker builds the graded course (the fixture is per module) and runs the tests that use it.
+pytestmark = pytest.mark.xdist_group("grading-html")
+
 needs_chromium = pytest.mark.skipif(
     os.environ.get("DLCLINIC_REQUIRE_BROWSER") != "1" and not any(shutil.which(n) for n in site_check.CHROMIUM_NAMES),
     reason="Chromium is not installed (DLCLINIC_REQUIRE_BROWSER=1 makes this a failure)",
@@ -190,6 +193,7 @@ PARSER_TRICKS = [
     "<video><source onerror=alert(1)></video>",
     '<input autofocus onfocus="alert(1)">',
     '<a href="x">x</a ',
+    '<p\xa0onclick="alert(1)">x</p>',  # a blank Python's \s knows and HTML does not
 ]
 
 

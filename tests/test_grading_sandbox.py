@@ -143,6 +143,7 @@ def test_the_documented_grading_steps_run_as_written(documented):
     root, done = documented
     assert done.returncode == 0, done.stdout + done.stderr
     assert "ada: graded" in done.stdout and "Traceback" not in done.stderr
+    assert re.search(r"^ada: graded, 6 / 8 points \(explain_double to grade by hand\), \d+ s$", done.stdout, re.M)
     with open(root / "grades.csv", newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     waiting = "waiting for hand-grading: explain_double; 6 of the other 6 points so far"  # the written answer

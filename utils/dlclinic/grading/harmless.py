@@ -68,8 +68,8 @@ _TEXT_ALIGN = re.compile(r"^text-align:\s*(left|right|center);?$")
 _ACTIVE_CLASS = re.compile(r"process|mermaid", re.I)
 _ID = re.compile(r"^[^\s\"<>]{1,200}$")
 # The one form of a tag accepted: lower-case name, attributes with double-quoted values holding no < > ".
-_STRICT_TAG = re.compile(r'<(/?)([a-z][a-z0-9]*)((?:\s+[a-z][a-z0-9-]*(?:="[^"<>]*")?)*)\s*(/?)>')
-_STRICT_ATTR = re.compile(r'\s+([a-z][a-z0-9-]*)(?:="([^"<>]*)")?')
+_STRICT_TAG = re.compile(r'<(/?)([a-z][a-z0-9]*)((?:[ \t\n\f\r]+[a-z][a-z0-9-]*(?:="[^"<>]*")?)*)[ \t\n\f\r]*(/?)>')
+_STRICT_ATTR = re.compile(r'[ \t\n\f\r]+([a-z][a-z0-9-]*)(?:="([^"<>]*)")?')  # HTML's blanks only, as a browser reads
 # MathJax (2 in the Formgrader, 3 in the feedback) TeX commands that make links, styles, ids, classes or load
 # code; a formula that uses one is shown as text.
 _TEX_COMMANDS = re.compile(
