@@ -208,13 +208,13 @@ def test_the_strict_check_refuses_tricks_and_the_cleaner_removes_them(markup):
 def test_a_report_gets_offline_mathjax_a_policy_and_named_links():
     loader = '<!-- Load mathjax -->\n<script src="https://cdn.example/mathjax/latest.js"> </script>\n'
     loader += "<!-- MathJax configuration -->\n<script>init();</script>\n<!-- End of mathjax configuration -->"
-    toc = '<li><a href="#test_x">Test cell</a> (Score: 1.0 / 1.0)</li>'
+    toc = '<li><a href="#test_x">Test cell</a> (Score: 1.0 / 1.0)</li><li><a href="#comment-x">Comment</a></li>'
     report = offline_report(f"<html><head>{loader}</head><body>{toc}</body></html>", "bundle();", {"test_x": "1. X"})
     assert "cdn.example" not in report and "<script>bundle();</script>" in report and OFFLINE_MARK in report
     policy = report.split('http-equiv="Content-Security-Policy" content="')[1].split('"')[0]
     assert "default-src &#x27;none&#x27;" in policy and script_hash("bundle();").replace("'", "&#x27;") in policy
     assert "unsafe-inline&#x27;; img" in policy and "script-src &#x27;unsafe-inline" not in policy
-    assert '<a href="#test_x">1. X</a>' in report
+    assert '<a href="#test_x">1. X</a>' in report and '<a href="#comment-x">Comment on x</a>' in report
     assert offline_report(report, "bundle();", {}) == report  # feedback run again after hand-grading
     bare = offline_report(f"<head>{loader}</head>", None)
     assert NO_MATHJAX_MARK in bare and "script-src &#x27;none&#x27;" in bare and "<script" not in bare
@@ -270,7 +270,8 @@ def test_feedback_reports_are_cleaned_and_name_their_tests(graded):
     report = _report(root, "mallory").read_text(encoding="utf-8")
     assert OFFLINE_MARK in report and "Content-Security-Policy" in report
     assert xss.active_content(report.split(OFFLINE_MARK)[0] + report.split("</script>")[-1], graded["beacon"]) == []
-    assert ">Test cell<" not in report and ">Toy case: hidden tests of square</a>" in report
+    assert ">Test cell<" not in report and ">Comment<" not in report
+    assert ">Toy case: hidden tests of square</a>" in report
     on_disk = nbformat.read(root / "autograded" / "mallory" / SLUG / f"{SLUG}.ipynb", as_version=4)
     assert clean_notebook(on_disk) == [], "feedback leaves the autograded notebook cleaned on disk"
     assert clean_notebook(copy.deepcopy(graded["uncleaned"])), "the control: nbgrader's autograde does not clean"

@@ -10,8 +10,8 @@ harmless), runs ``nbgrader generate_feedback`` (which cleans again as it renders
 - a content-security policy that lets only those two scripts of the course's own run (by their SHA-256 hashes):
   no other script, event handler or ``javascript:`` link, no request of any kind (images only from ``data:``),
   no frame, form or plugin. A student's HTML that the cleaning missed still cannot act or call out.
-- the summary's links, which nbgrader names "Test cell" all alike, are named by the section and the answer each
-  cell grades ("2. The KL weight: hidden tests of kl_weight").
+- the summary's links, which nbgrader names "Test cell" (and "Comment") all alike, are named by the section and
+  the answer each cell grades ("2. The KL weight: hidden tests of kl_weight", "Comment on kl_weight").
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ POLICY = (
     "base-uri 'none'; form-action 'none'; frame-src 'none'; object-src 'none'"
 )
 _TOC_LINK = re.compile(r'<a href="#([A-Za-z0-9_.-]+)">(Test cell|Coding free-response|Written response|Task)</a>')
+_COMMENT_LINK = re.compile(r'<a href="#comment-([A-Za-z0-9_.-]+)">Comment</a>')
 
 
 class FeedbackError(ValueError):
@@ -101,10 +102,11 @@ def offline_report(report: str, bundle: str | None, labels: dict[str, str] | Non
     if count != 1:
         raise FeedbackError("expected a <head> in the report for its content-security policy")
     names = labels or {}
-    return _TOC_LINK.sub(
+    rewritten = _TOC_LINK.sub(
         lambda m: f'<a href="#{m.group(1)}">{html.escape(names[m.group(1)])}</a>' if m.group(1) in names else m[0],
         rewritten,
     )
+    return _COMMENT_LINK.sub(lambda m: f'<a href="#comment-{m.group(1)}">Comment on {m.group(1)}</a>', rewritten)
 
 
 def grade_labels(source: NotebookNode) -> dict[str, str]:
