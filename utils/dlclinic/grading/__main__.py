@@ -104,7 +104,7 @@ def _release(root: Path, slugs: list[str]) -> int:
 def _autograde(root: Path, args: argparse.Namespace) -> int:
     from dlclinic.grading.autograde import autograde
     from dlclinic.grading.export import standings
-    from dlclinic.grading.feedback import clean_autograded
+    from dlclinic.grading.harmless import clean_autograded
     from dlclinic.grading.sandbox import Limits, bwrap
 
     bwrap()  # says how to install bubblewrap before any work is done

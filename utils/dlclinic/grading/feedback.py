@@ -25,7 +25,7 @@ from pathlib import Path
 from nbformat import NotebookNode
 
 from dlclinic.grading.course import SOURCE_DIR, run_nbgrader
-from dlclinic.grading.harmless import clean_file
+from dlclinic.grading.harmless import clean_autograded
 from dlclinic.grading.notebooks import grade_id, nbgrader_meta, read_notebook
 
 MATHJAX_BUNDLE = Path("es5", "tex-svg-full.js")
@@ -143,26 +143,6 @@ def _tests_of(source: str, answer: str) -> str:
         return f"tests of {answer}"
     shown = [line for line in visible.splitlines() if line.strip() and not line.strip().startswith("#")]
     return f"tests of {answer} (some hidden)" if shown else f"hidden tests of {answer}"
-
-
-def autograded_notebooks(root: Path, slug: str, students: list[str] | None) -> list[Path]:
-    """The autograded notebooks of ``slug`` (of ``students``, default everyone's)."""
-    return sorted(
-        path for student in students or ["*"] for path in (Path(root) / "autograded").glob(f"{student}/{slug}/*.ipynb")
-    )
-
-
-def clean_autograded(root: Path, slug: str, students: list[str] | None = None) -> dict[Path, list[str]]:
-    """Make the student HTML of every autograded notebook of ``slug`` harmless, on disk; return what changed."""
-    changed = {}
-    for path in autograded_notebooks(root, slug, students):
-        try:
-            changes = clean_file(path)
-        except Exception as error:  # noqa: BLE001 - one unreadable notebook must not stop the class
-            changes = [f"could not be cleaned ({type(error).__name__}); nbgrader cleans it again as it renders"]
-        if changes:
-            changed[path] = changes
-    return changed
 
 
 def generate_feedback(root: Path, slug: str, students: list[str] | None, mathjax_root: Path) -> list[Path]:

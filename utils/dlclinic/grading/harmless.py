@@ -15,8 +15,9 @@ loses the rest, a script output becomes the text of the script. Honest answers (
 formulas, a few tags such as ``<br>``, ``<sup>``, ``<details>``) render as before.
 
 ``CleanStudentHtml`` is the nbconvert preprocessor that runs this on every notebook the Formgrader shows and
-every feedback report (``c.HTMLExporter.preprocessors`` in ``nbgrader_config.py``); ``clean_file`` runs it on
-an autograded notebook on disk.
+every feedback report (``c.HTMLExporter.preprocessors`` in ``nbgrader_config.py``); ``clean_autograded`` runs
+it on an assignment's autograded notebooks on disk (``autograde`` and ``feedback`` call it), for whoever opens
+them in JupyterLab.
 """
 
 from __future__ import annotations
@@ -455,3 +456,22 @@ def clean_file(path: Path) -> list[str]:
     if changes:
         nbformat.write(notebook, path)
     return changes
+
+
+def autograded_notebooks(root: Path, slug: str, students: list[str] | None) -> list[Path]:
+    """The autograded notebooks of ``slug`` (of ``students``; ``None``: everyone's)."""
+    chosen = ["*"] if students is None else students
+    return sorted(path for student in chosen for path in (Path(root) / "autograded").glob(f"{student}/{slug}/*.ipynb"))
+
+
+def clean_autograded(root: Path, slug: str, students: list[str] | None = None) -> dict[Path, list[str]]:
+    """Make the student HTML of every autograded notebook of ``slug`` harmless, on disk; return what changed."""
+    changed = {}
+    for path in autograded_notebooks(root, slug, students):
+        try:
+            changes = clean_file(path)
+        except Exception as error:  # noqa: BLE001 - one unreadable notebook must not stop the class
+            changes = [f"could not be cleaned ({type(error).__name__}); nbgrader cleans it again as it renders"]
+        if changes:
+            changed[path] = changes
+    return changed
