@@ -78,8 +78,6 @@ _TEX_COMMANDS = re.compile(
     r"|color|textcolor|colorbox|fcolorbox|definecolor|pagecolor|newcommand|renewcommand|def|let|newenvironment"
     r"|renewenvironment)(?![A-Za-z])"
 )
-# Where MathJax never typesets (its skipHtmlTags among the kept tags).
-_NO_MATH = {"pre", "code"}
 _VOID = {"br", "hr", "img", "col"}
 # Dropped with their content when cleaning an HTML output (the rest of an unknown tag's content is kept as text).
 _DROP_CONTENT = {
@@ -129,12 +127,12 @@ _STREAMS = {"stdout", "stderr"}
 def html_problems(markup: str) -> list[str]:
     """Why ``markup`` (HTML as it will reach a browser) could act there; empty when it is harmless."""
     problems: list[str] = []
-    position, quiet = 0, 0  # quiet: open <pre>/<code> elements, where MathJax does not typeset
+    position = 0
     for match in re.finditer("<", markup):
         start = match.start()
         if start < position:
             continue
-        problems += _tex_problems(markup[position:start]) if quiet == 0 else []
+        problems += _tex_problems(markup[position:start])  # also in code: a browser may not nest it as written
         tag = _STRICT_TAG.match(markup, start)
         if tag is None:
             problems.append(f"markup that is no plain tag: {markup[start : start + 30]!r}")
@@ -142,10 +140,8 @@ def html_problems(markup: str) -> list[str]:
             continue
         closing, name, attributes = tag.group(1) == "/", tag.group(2), tag.group(3)
         problems += _tag_problems(name, attributes, closing)
-        if name in _NO_MATH:
-            quiet = max(0, quiet + (-1 if closing else 1))
         position = tag.end()
-    problems += _tex_problems(markup[position:]) if quiet == 0 else []
+    problems += _tex_problems(markup[position:])
     return problems
 
 
@@ -264,8 +260,10 @@ def markdown_problems(source: str, attachments: dict | None = None) -> list[str]
 
 
 def as_text_markdown(source: str, why: str) -> str:
-    """Markdown that shows ``source`` verbatim, in a code block under a note saying ``why``."""
+    """Markdown that shows ``source`` in a code block under a note saying ``why``: verbatim, but for the
+    backslash of a refused TeX command, shown as U+29F5 (the check reads code too)."""
     why = re.sub(r"[^\w .,;:'()=/-]+", " ", why).strip()  # nothing the note's own markdown could act on
+    source = _TEX_COMMANDS.sub(lambda match: "\u29f5" + match.group(1), source)
     fence = "~" * max(3, 1 + max((len(run) for run in re.findall("~+", source)), default=0))
     return f"{MARKDOWN_NOTE.format(why=why)}\n\n{fence}text\n{source}\n{fence}\n"
 
