@@ -151,6 +151,14 @@ def test_the_course_notebooks_are_left_as_they_are(folder):
         assert clean_notebook(notebook) == [], path
 
 
+def test_a_heading_cannot_take_a_score_fields_id(toy_notebooks):
+    notebook = copy.deepcopy(toy_notebooks[1])
+    notebook.cells.insert(1, nbformat.v4.new_markdown_cell("## explain_double\n\nMy notes."))
+    notebook.cells.insert(2, nbformat.v4.new_markdown_cell("## Explain double\n\nMy notes."))
+    changes = clean_notebook(notebook)
+    assert changes == ["cell 1: markdown shown as text (a heading named like the grading page's 'explain_double')"]
+
+
 HONEST_MARKDOWN = [
     "The std is $\\sigma = 10^{-3} + \\log 2 \\approx 0.694$, so for $x<y$ and $a > b$ it never drops.",
     "A list:\n\n- one\n- **two**, *three*, `code <b>`\n\n1. first\n2. second",

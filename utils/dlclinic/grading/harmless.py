@@ -250,13 +250,27 @@ def render_markdown(source: str, attachments: dict | None = None) -> str:
     return str(MarkdownWithMath(renderer=renderer).render(source))
 
 
-def markdown_problems(source: str, attachments: dict | None = None) -> list[str]:
-    """Why the markdown ``source`` could act in a browser once rendered; empty when harmless."""
+def markdown_problems(source: str, attachments: dict | None = None, reserved: frozenset = frozenset()) -> list[str]:
+    """Why the markdown ``source`` could act in a browser once rendered; empty when harmless. A heading whose
+    anchor is one of the ``reserved`` ids (those the grading page's own script looks up) is refused too."""
     try:
         rendered = render_markdown(source, attachments)
     except Exception as error:  # noqa: BLE001 - a missing attachment and the like: the page would not render
         return [f"markdown that does not render ({type(error).__name__})"]
-    return html_problems(rendered)
+    taken = {html.unescape(name) for name in re.findall(r' id="([^"]*)"', rendered)} & reserved
+    return html_problems(rendered) + [f"a heading named like the grading page's {name!r}" for name in sorted(taken)]
+
+
+def reserved_ids(notebook: NotebookNode) -> frozenset:
+    """The element ids the Formgrader's and the feedback's pages use for the notebook's graded cells and
+    themselves: a student's heading with one of them would take the place of a score field or a link."""
+    page = {"notebook", "notebook-container", "statusmessage", "toc", "top"}
+    for cell in notebook.get("cells", []):
+        meta = cell.get("metadata", {}).get("nbgrader")
+        gid = str(meta.get("grade_id", "")) if isinstance(meta, dict) else ""
+        if gid:
+            page |= {gid, f"{gid}-comment", f"{gid}_extra_credit", f"comment-{gid}"}
+    return frozenset(page)
 
 
 def as_text_markdown(source: str, why: str) -> str:
@@ -279,12 +293,13 @@ def clean_notebook(notebook: NotebookNode) -> list[str]:
     if "widgets" in notebook.get("metadata", {}):
         del notebook.metadata["widgets"]  # its presence makes nbconvert load widget code from a CDN
         changes.append("notebook: widget state removed")
+    reserved = reserved_ids(notebook)
     for index, cell in enumerate(notebook.get("cells", [])):
-        changes += [f"cell {index}: {change}" for change in _clean_cell(cell)]
+        changes += [f"cell {index}: {change}" for change in _clean_cell(cell, reserved)]
     return changes
 
 
-def _clean_cell(cell: NotebookNode) -> list[str]:
+def _clean_cell(cell: NotebookNode, reserved: frozenset) -> list[str]:
     changes = []
     source = cell.get("source", "")
     if not isinstance(source, str):
@@ -307,7 +322,7 @@ def _clean_cell(cell: NotebookNode) -> list[str]:
             cell.pop("attachments", None)
             attachments = {}
             changes.append("attachments that are no images removed")
-        problems = markdown_problems(source, attachments)
+        problems = markdown_problems(source, attachments, reserved)
         if problems:
             cell["source"] = as_text_markdown(source, _summary(problems))
             cell.pop("attachments", None)
