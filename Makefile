@@ -36,6 +36,8 @@ help:  ## list the targets
 setup: $(STAMP) $(NODE_STAMP)  ## create .venv (newest of Python 3.13/3.12/3.11) with the pinned stack; vendor MathJax
 
 $(STAMP): pyproject.toml constraints.txt
+	@if [ -f $@ ]; then echo "setup: $? changed since .venv was installed: reinstalling the pinned stack into .venv (2-3 minutes)"; \
+	else echo "setup: .venv has no install of the extras $(EXTRAS) yet: installing the pinned stack (2-3 minutes, once)"; fi
 	@if [ ! -x $(PY) ]; then \
 		test -n "$(PYTHON)" || { echo "setup: no Python $(SUPPORTED) found (tried python3.X and python3)" >&2; exit 1; }; \
 		echo "$(PYTHON) -m venv $(VENV)"; $(PYTHON) -m venv $(VENV); \
@@ -67,7 +69,7 @@ test: $(STAMP) $(NODE_STAMP)  ## the test suite: unit, notebooks, grading and sc
 class: $(STAMP)  ## only the scripted classes of make test (and the solution and release runs they share)
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=5 tests/test_class.py
 
-release: $(STAMP)  ## regenerate exercises/<slug>/ from solutions/<slug>/ with nbgrader
+release: $(STAMP)  ## regenerate exercises/<slug>/ from solutions/<slug>/ with nbgrader (sets up .venv first if needed)
 	@shopt -s nullglob; dirs=(solutions/*/); \
 	if [ $${#dirs[@]} -eq 0 ]; then echo "release: no assignments under solutions/; nothing to do"; fi; \
 	for dir in "$${dirs[@]}"; do \

@@ -24,6 +24,11 @@ c.Execute.timeout = 300
 # loaded grading machine drop a looping student's whole submission after the interrupt.
 c.Execute.iopub_timeout = 30
 
+# Student HTML made harmless wherever nbgrader renders a submission (the Formgrader's view of it, each feedback
+# report): scripts, event handlers, javascript: links, styles, frames and remote images are shown as text or
+# removed before the page is made (dlclinic.grading.harmless).
+c.HTMLExporter.preprocessors = ["dlclinic.grading.harmless.CleanStudentHtml"]
+
 c.ClearSolutions.code_stub = {"python": 'raise NotImplementedError("Your code here")'}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 

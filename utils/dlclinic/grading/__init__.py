@@ -8,7 +8,9 @@ nbgrader run inside the sandbox), ``autograde`` (a sandbox per submission, score
 that cross the sandbox's wall), ``stubs`` (the sandbox's ``dlclinic`` without the graded names),
 ``gradebook`` (snapshots and private copies), ``record`` (what the last grading left for the audit), ``audit``,
 ``scan`` (the tripwire), ``repair`` (the release's nbgrader metadata re-applied; ``dedupe`` is its copied-cell
-part), ``feedback`` (nbgrader's reports with MathJax inlined), ``notebooks`` (reading submissions). The
+part), ``harmless`` (student HTML cleaned before the Formgrader or the feedback renders it), ``feedback``
+(nbgrader's reports with MathJax inlined, a content-security policy and named tests), ``export`` (grades with a
+status, merged across assignments), ``notebooks`` (reading submissions). The
 machinery that tests the assignments (throw-away courses, mutants, the scripted class, the attacks) lives with
 the tests, under ``tests/harness/``.
 """

@@ -14,21 +14,21 @@ merge the scores into the gradebook, list who was not graded and why, then audit
 
 ``python -m dlclinic.grading dedupe NOTEBOOK ...``: only the copied-cell part of ``repair``.
 
-``python -m dlclinic.grading feedback SLUG [--student ID ...]``: ``nbgrader generate_feedback``, with MathJax
-inlined in every report so that its formulas render offline.
+``python -m dlclinic.grading feedback SLUG [--student ID ...]``: ``nbgrader generate_feedback`` on the cleaned
+autograded notebooks; every report gets MathJax inlined (formulas render offline), a strict content-security
+policy and a summary that names what each test grades.
 
-``python -m dlclinic.grading export SLUG --to FILE``: ``nbgrader export`` of the assignment, where a submission
-that could not be graded reads "not graded: <reason>" instead of a score of 0.
+``python -m dlclinic.grading export SLUG --to FILE``: the assignment's grades merged into FILE (other assignments'
+rows kept), each with a status: graded, waiting for hand-grading, not graded: <reason>, no submission.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 from pathlib import Path
 
-from dlclinic.grading.course import RELEASE_DIR, SOURCE_DIR, NbgraderError, generate_release, run_nbgrader
+from dlclinic.grading.course import RELEASE_DIR, SOURCE_DIR, NbgraderError, generate_release
 from dlclinic.grading.dedupe import dedupe_file
 
 
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     feedback.add_argument("slug", metavar="SLUG")
     feedback.add_argument("--student", action="append", metavar="ID", help="only this student (repeatable)")
     feedback.add_argument("--mathjax", type=Path, help="the npm mathjax package (default: node_modules/mathjax)")
-    export = commands.add_parser("export", help="nbgrader export, with 'not graded: <reason>' where it applies")
+    export = commands.add_parser("export", help="the grades of SLUG merged into a CSV file, each with its status")
     export.add_argument("slug", metavar="SLUG")
     export.add_argument("--to", type=Path, required=True, metavar="FILE")
     args = parser.parse_args(argv)
@@ -76,12 +76,13 @@ def main(argv: list[str] | None = None) -> int:
         "export": lambda: _export(root, args.slug, args.to),
     }[args.command]
     from dlclinic.grading.autograde import GradingError
+    from dlclinic.grading.export import ExportError
     from dlclinic.grading.feedback import FeedbackError
     from dlclinic.grading.sandbox import SandboxUnavailable
 
     try:
         return run()
-    except (GradingError, SandboxUnavailable, NbgraderError, FeedbackError) as error:
+    except (GradingError, SandboxUnavailable, NbgraderError, FeedbackError, ExportError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 
@@ -103,6 +104,8 @@ def _release(root: Path, slugs: list[str]) -> int:
 
 def _autograde(root: Path, args: argparse.Namespace) -> int:
     from dlclinic.grading.autograde import autograde
+    from dlclinic.grading.export import standings
+    from dlclinic.grading.harmless import clean_autograded
     from dlclinic.grading.sandbox import Limits, bwrap
 
     bwrap()  # says how to install bubblewrap before any work is done
@@ -110,10 +113,16 @@ def _autograde(root: Path, args: argparse.Namespace) -> int:
     result = autograde(root, args.slug, args.student, limits, args.cell_timeout, args.jobs, seed=args.seed)
     for problem in result.problems:  # first: what must not be missed
         print(f"TAMPERING: {problem}", file=sys.stderr)
+    clean_autograded(root, args.slug, result.graded)  # student HTML made harmless before anyone opens it
+    scores = standings(root, args.slug)
     for student in result.graded:
-        print(f"{student}: graded")
+        seconds = f"{result.seconds.get(student, 0):.0f} s"
+        standing = scores.get(student)
+        score = f"{standing.score:g} / {standing.max_score:g} points" if standing else "no score"
+        waiting = f" ({', '.join(standing.waiting)} to grade by hand)" if standing and standing.waiting else ""
+        print(f"{student}: graded, {score}{waiting}, {seconds}")
     for student, reason in sorted(result.not_graded.items()):
-        print(f"{student}: not graded: {reason}")
+        print(f"{student}: not graded: {reason} ({result.seconds.get(student, 0):.0f} s)")
     _print_flags(root, [args.slug])
     return 1 if result.problems else 0
 
@@ -208,47 +217,32 @@ def _dedupe(paths: list[Path]) -> int:
 
 def _feedback(root: Path, args: argparse.Namespace) -> int:
     from dlclinic.grading.autograde import check_course
-    from dlclinic.grading.feedback import generate_feedback
+    from dlclinic.grading.feedback import generate_feedback, mathjax_missing
 
     check_course(root, args.slug)
-    reports = generate_feedback(root, args.slug, args.student, args.mathjax or root / "node_modules" / "mathjax")
+    mathjax = args.mathjax or root / "node_modules" / "mathjax"
+    reports = generate_feedback(root, args.slug, args.student, mathjax)
+    missing = mathjax_missing(mathjax)
     for report in reports:
-        print(f"{report.relative_to(root)}: formulas render offline")
+        print(f"{report.relative_to(root)}: {'formulas shown as TeX' if missing else 'formulas render offline'}")
+    if missing:
+        print(f"warning: {missing}", file=sys.stderr)
     return 0
 
 
 def _export(root: Path, slug: str, to: Path) -> int:
     from dlclinic.grading.autograde import check_course
-    from dlclinic.grading.gradebook import snapshot
-    from dlclinic.grading.record import load_record
+    from dlclinic.grading.export import GRADED, export_grades
 
     check_course(root, slug)
-    graded = set(snapshot(root, slug))
-    run_nbgrader(["export", f"--to={to.resolve()}", f"--assignment={slug}"], root)
-    record = load_record(root, slug)
-    not_graded = record.not_graded if record else {}
-    with open(to, newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    fields = list(rows[0]) + ["status"] if rows else ["status"]
+    rows = export_grades(root, slug, to)
+    kinds: dict[str, int] = {}
     for row in rows:
-        reason = not_graded.get(row.get("student_id", ""))
-        if row.get("assignment") != slug:
-            row["status"] = ""
-            continue
-        graded_now = row.get("student_id") in graded and not reason
-        row["status"] = "graded" if graded_now else f"not graded: {reason or 'no submission graded'}"
-        if not graded_now:
-            row["score"] = ""
-    listed = {row.get("student_id") for row in rows if row.get("assignment") == slug}
-    top = next((row.get("max_score", "") for row in rows if row.get("assignment") == slug), "")
-    for student in sorted(set(not_graded) - listed):  # never in the gradebook: nbgrader does not list them
-        rows.append({"assignment": slug, "student_id": student, "max_score": top})
-        rows[-1]["status"] = f"not graded: {not_graded[student]}"
-    with open(to, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields, restval="")
-        writer.writeheader()
-        writer.writerows(rows)
-    print(f"wrote {to}: {len(rows)} rows, {sum(1 for r in rows if r['status'] != 'graded')} not graded")
+        kind = row["status"].split(":")[0]
+        kinds[kind] = kinds.get(kind, 0) + 1
+    counts = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items(), key=lambda k: k[0] != GRADED))
+    students = f"{len(rows)} student{'' if len(rows) == 1 else 's'}"
+    print(f"wrote {to}: {students} of {slug} ({counts}); other assignments' rows kept")
     return 0
 
 

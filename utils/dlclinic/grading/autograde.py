@@ -20,6 +20,7 @@ import re
 import secrets
 import shutil
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -113,6 +114,7 @@ class Result:
     graded: list[str] = field(default_factory=list)
     not_graded: dict[str, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)  # wall time of each submission's sandbox
 
 
 def submissions(root: Path, slug: str) -> list[str]:
@@ -215,13 +217,14 @@ def autograde(
             slots.put(SANDBOX_UID + slot)  # one user per parallel sandbox: the task limit counts per user
 
         def grade(student: str) -> str:
-            uid = slots.get()
+            uid, start = slots.get(), time.monotonic()
             try:
                 return _grade_in_sandbox(run, student, uid)
             except Exception as error:  # noqa: BLE001 - one submission never stops the class
                 path = f"submitted/{student}/{slug}/{slug}.ipynb"
                 return f"grading {path} failed: {type(error).__name__}: {str(error)[:300]}"
             finally:
+                result.seconds[student] = time.monotonic() - start
                 slots.put(uid)
 
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
