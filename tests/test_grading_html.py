@@ -153,10 +153,10 @@ def test_the_course_notebooks_are_left_as_they_are(folder):
 
 def test_a_heading_cannot_take_a_score_fields_id(toy_notebooks):
     notebook = copy.deepcopy(toy_notebooks[1])
-    notebook.cells.insert(1, nbformat.v4.new_markdown_cell("## explain_double\n\nMy notes."))
+    notebook.cells.insert(1, nbformat.v4.new_markdown_cell("## written_double\n\nMy notes."))
     notebook.cells.insert(2, nbformat.v4.new_markdown_cell("## Explain double\n\nMy notes."))
     changes = clean_notebook(notebook)
-    assert changes == ["cell 1: markdown shown as text (a heading named like the grading page's 'explain_double')"]
+    assert changes == ["cell 1: markdown shown as text (a heading named like the grading page's 'written_double')"]
 
 
 HONEST_MARKDOWN = [
@@ -343,17 +343,17 @@ def test_export_merges_assignments_and_says_what_each_score_is(graded, tmp_path,
     rows = {(r["assignment"], r["student_id"]): r for r in csv.DictReader(grades.open(newline=""))}
     assert rows[("99-other", "ada")]["score"] == "3.0", "another assignment's rows were lost"
     waiting = rows[(SLUG, "ada")]
-    assert waiting["status"] == "waiting for hand-grading: explain_double; 6 of the other 6 points so far", waiting
+    assert waiting["status"] == "waiting for hand-grading: written_double; 12 of the other 12 points so far", waiting
     assert waiting["score"] == waiting["raw_score"] == ""
     nobody = rows[(SLUG, "nobody")]
     assert nobody["status"] == "no submission" and nobody["score"] == nobody["raw_score"] == "", nobody
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}", "dlclinic") as gradebook:  # as the Formgrader saves it
-        grade = gradebook.find_grade("explain_double", SLUG, SLUG, "ada")
+        grade = gradebook.find_grade("written_double", SLUG, SLUG, "ada")
         grade.manual_score, grade.needs_manual_grade = 2.0, False
         gradebook.db.commit()
     assert grading_main(["--root", str(root), "export", SLUG, "--to", str(grades)]) == 0
     rows = {(r["assignment"], r["student_id"]): r for r in csv.DictReader(grades.open(newline=""))}
-    assert (rows[(SLUG, "ada")]["status"], float(rows[(SLUG, "ada")]["score"])) == ("graded", 8.0)
+    assert (rows[(SLUG, "ada")]["status"], float(rows[(SLUG, "ada")]["score"])) == ("graded", 14.0)
     assert len(rows) == 4 and rows[("99-other", "ada")]["score"] == "3.0"
     capsys.readouterr()
     notes = tmp_path / "notes.csv"

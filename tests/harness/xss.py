@@ -24,7 +24,7 @@ from harness import cells
 from harness.mutants import solved_fast_submission
 from nbformat import NotebookNode
 
-WRITTEN = "explain_double"  # the toy's written answer, graded by hand
+WRITTEN = "written_double"  # the toy's written answer, graded by hand
 CODE = "square"  # the answer cell whose code also displays the outputs
 PNG = (  # a 1x1 transparent PNG
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
