@@ -190,17 +190,30 @@ def test_a_failing_cell_stops_the_run_and_keeps_the_notebook(tmp_path: Path, cap
     assert not (build / "results.json").exists()
 
 
-def test_a_full_run_is_recorded_for_the_book(tmp_path: Path, monkeypatch, capsys) -> None:
+def test_a_full_run_is_recorded_for_the_book_from_a_clean_commit(tmp_path: Path, monkeypatch, capsys) -> None:
+    import subprocess
+
     monkeypatch.setattr(run, "detect_device", lambda: "CPU (test)")
     monkeypatch.chdir(tmp_path)
     make_case(tmp_path / "cases", "01-a")
     assert run.main(["--cases-dir", "cases", "--build-dir", "build", "--record-full", "01-a"]) == 1
     assert "only a full run is recorded" in capsys.readouterr().err
+    assert run.main(["--cases-dir", "cases", "--build-dir", "build", "--full", "--record-full", "01-a"]) == 1
+    assert "must name a clean commit on main; the checkout is at ?" in capsys.readouterr().err  # not a git checkout
+    (tmp_path / ".gitignore").write_text("build/\n")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "case"]):
+        subprocess.run([*git, *args], check=True, capture_output=True)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     assert run.main(["--cases-dir", "cases", "--build-dir", "build", "--full", "--record-full", "01-a"]) == 0
     record = json.loads((tmp_path / "benchmarks" / "full" / "01-a.json").read_text())
     assert record["loss"] == 0.25 and record["quick"] is False
-    assert record["run"]["device"] == "CPU (test)" and record["run"]["commit"] == "?"  # not a git checkout
+    assert record["run"]["device"] == "CPU (test)" and record["run"]["commit"] == commit
     assert record["run"]["seconds"] > 0 and len(record["run"]["date"]) == 10
+    assert record["run"]["cpu_seconds"] > 0 and record["run"]["load_average"] >= 0
+    (tmp_path / "cases" / "01-a.ipynb").write_text((tmp_path / "cases" / "01-a.ipynb").read_text() + " ")
+    assert run.main(["--cases-dir", "cases", "--build-dir", "build", "--full", "--record-full", "01-a"]) == 1
+    assert f"the checkout is at {commit}-dirty" in capsys.readouterr().err
 
 
 def test_a_corrupted_notebook_claims_no_executed_copy(tmp_path: Path, capsys) -> None:

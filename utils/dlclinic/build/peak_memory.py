@@ -1,4 +1,6 @@
-"""Peak memory while a case runs: host RSS of the runner's child processes and, with ``nvidia-smi``, GPU memory.
+"""Peak memory while a case runs: host RSS of the runner's child processes and, with ``nvidia-smi``, GPU memory;
+with them, the CPU seconds those processes used and the machine's load average, so that a run timed on a busy
+machine says so.
 
 ``track_peak_memory()`` samples in a background thread about once a second: the summed resident set size of
 every process the runner started while tracking (papermill's Jupyter kernel and anything it spawns; processes
@@ -29,6 +31,8 @@ class Peaks:
 
     host_mib: float | None = None
     gpu_mib: float | None = None
+    cpu_seconds: float | None = None  # user + system CPU time of the tracked processes
+    load_average: float | None = None  # the machine's 1-minute load average, averaged over the samples
 
 
 def gpu_memory_used_mib() -> float | None:
@@ -77,7 +81,19 @@ def track_peak_memory(interval_s: float = 1.0) -> Iterator[Peaks]:
     if gpu_baseline is not None:
         peaks.gpu_mib = 0.0
 
+    cpu: dict[int, float] = {}
+    loads: list[float] = []
+
     def sample() -> None:
+        for child in runner.children(recursive=True):
+            if child.pid not in before:
+                with contextlib.suppress(psutil.Error):
+                    times = child.cpu_times()
+                    cpu[child.pid] = times.user + times.system
+        if cpu:
+            peaks.cpu_seconds = sum(cpu.values())
+        loads.append(psutil.getloadavg()[0])
+        peaks.load_average = sum(loads) / len(loads)
         host = children_rss_mib(runner, before)
         if host is not None:
             peaks.host_mib = max(peaks.host_mib or 0.0, host)

@@ -201,6 +201,10 @@ def commit_of(folder: Path) -> str:
     return commit + ("-dirty" if dirty else "")
 
 
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
 def run_cases(
     slugs: list[str], cases_dir: Path, build_dir: Path, quick: bool, seed: int, record_dir: Path | None = None
 ) -> str:
@@ -257,7 +261,8 @@ def run_cases(
         for slug, record in records.items():
             timing = timings[slug][mode]
             run = {"date": timing["date"], "device": record["device"], "commit": commit,
-                   "seconds": record["seconds"], "peak_host_mib": timing["peak_host_mib"]}
+                   "seconds": record["seconds"], "peak_host_mib": timing["peak_host_mib"],
+                   "cpu_seconds": _rounded(peaks[slug].cpu_seconds), "load_average": _rounded(peaks[slug].load_average)}
             write_json(record_dir / f"{slug}.json", full_record(record["metrics"], run))
     return table
 
