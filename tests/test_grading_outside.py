@@ -119,10 +119,21 @@ def test_hand_outs_are_read_from_the_cell_and_the_stop_is_named():
         ((0.5, "half"), (0.5, "half")),
         (7, (2.0, "")),
         (float("nan"), (0.0, "the check gave nan points")),
+        ((1, "a", "b"), (0.0, "ValueError: too many values to unpack (expected 2)")),
     ],
 )
 def test_a_check_gives_points(result, expected):
     assert decide(lambda inputs, answers: result, {}, Answers({}, {}), 2.0) == expected
+
+
+def test_a_check_cannot_change_the_inputs_of_the_next_submission():
+    inputs = {"x": np.zeros(3)}
+
+    def greedy(inputs, answers):
+        inputs["x"] += 1
+
+    decide(greedy, inputs, Answers({}, {}), 1.0)
+    assert np.array_equal(inputs["x"], np.zeros(3))
 
 
 def test_a_failing_check_gives_no_points_and_says_why():
