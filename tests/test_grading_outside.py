@@ -259,3 +259,21 @@ def test_perturbed_weights_are_restored():
     with pytest.raises(TypeError, match="expected a Keras model"):
         with perturbed(object()):
             pass
+
+
+def test_a_lookup_that_learned_nothing_fails_the_toys_training_check():
+    """Issue 27's #8 as the toy's check sees it: the setup's points regenerated and looked up, a "model" with no
+    weights; the grader's held-out points are new, and noise on the weights changes nothing."""
+    from harness.attacks import LOOKUP
+
+    checks = load_checks(toy.source_path().parent)
+    inputs = draw_inputs(checks, 7)
+    namespace = {"np": np}
+    exec(LOOKUP, namespace)
+    x = inputs["held_out_x"]
+    probabilities = namespace["predict"](x)
+    with perturbed(namespace["model"]):
+        noisy = namespace["predict"](x)
+    answers = Answers({"probabilities": probabilities, "perturbed": noisy}, {})
+    points, message = decide(checks.cells["test_train_model"], inputs, answers, 2.0)
+    assert points == 0 and "predict does not use the trained model" in message
