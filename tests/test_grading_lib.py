@@ -248,8 +248,8 @@ def toy_course(tmp_path_factory):
 @pytest.mark.xdist_group("grading-toy")  # one worker builds the toy course
 def test_end_to_end_on_the_toy(toy_course):
     """Full marks from the checks outside the kernel, noise on stderr costs nothing, a weak mutant is not
-    caught, a guessed rate earns nothing, predictions must come from the trained model, the check module and
-    the instructor's script are not released, and a hand-edited release is reported."""
+    caught, a guessed rate earns nothing, a learning-free predictor earns nothing, the check module and the
+    instructor's script are not released, and a hand-edited release is reported."""
     repo, course, _, _, scores = toy_course
     assert isinstance(course, Course) and course.course_id == "dlclinic" and course.cell_timeout == 300
     assert diff_release_dirs(repo / "exercises" / toy.SLUG, course.release_dir) == ""
@@ -260,8 +260,8 @@ def test_end_to_end_on_the_toy(toy_course):
     assert scores["weak"].cells["test_train_model"].score == 0  # the slow cell ran as its stub
     assert scores["double_adds_two"].cells["test_double"].score == 0
     assert scores["patient_rate_guessed"].cells["test_patient_diagnosis"].score == 2  # the guess earns nothing
-    ignored = scores["predict_ignores_the_model"].cells["test_train_model"]
-    assert ignored.score == 0 and "does not use the trained model" in ignored.error, ignored
+    base_rate = scores["predict_base_rate"].cells["test_train_model"]  # no model: nothing handed out
+    assert base_rate.score == 0 and "expected a Keras model" in base_rate.error, base_rate
     assert "Python float" in scores["positive_rate_numpy_scalar"].cells["test_diagnose_positive_rate_hidden"].error
     released = {p.name for p in (repo / "exercises" / toy.SLUG).iterdir()}
     assert released == {f"{toy.SLUG}.ipynb", "patient_a.keras", "patient_b.keras", "patient_c.keras"}, released

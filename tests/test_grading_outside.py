@@ -119,10 +119,21 @@ def test_hand_outs_are_read_from_the_cell_and_the_stop_is_named():
         ((0.5, "half"), (0.5, "half")),
         (7, (2.0, "")),
         (float("nan"), (0.0, "the check gave nan points")),
+        ((1, "a", "b"), (0.0, "ValueError: too many values to unpack (expected 2)")),
     ],
 )
 def test_a_check_gives_points(result, expected):
     assert decide(lambda inputs, answers: result, {}, Answers({}, {}), 2.0) == expected
+
+
+def test_a_check_cannot_change_the_inputs_of_the_next_submission():
+    inputs = {"x": np.zeros(3)}
+
+    def greedy(inputs, answers):
+        inputs["x"] += 1
+
+    decide(greedy, inputs, Answers({}, {}), 1.0)
+    assert np.array_equal(inputs["x"], np.zeros(3))
 
 
 def test_a_failing_check_gives_no_points_and_says_why():
@@ -248,3 +259,21 @@ def test_perturbed_weights_are_restored():
     with pytest.raises(TypeError, match="expected a Keras model"):
         with perturbed(object()):
             pass
+
+
+def test_a_lookup_that_learned_nothing_fails_the_toys_training_check():
+    """Issue 27's #8 as the toy's check sees it: the setup's points regenerated and looked up, a "model" with no
+    weights; the grader's held-out points are new, and noise on the weights changes nothing."""
+    from harness.attacks import LOOKUP
+
+    checks = load_checks(toy.source_path().parent)
+    inputs = draw_inputs(checks, 7)
+    namespace = {"np": np}
+    exec(LOOKUP, namespace)
+    x = inputs["held_out_x"]
+    probabilities = namespace["predict"](x)
+    with perturbed(namespace["model"]):
+        noisy = namespace["predict"](x)
+    answers = Answers({"probabilities": probabilities, "perturbed": noisy}, {})
+    points, message = decide(checks.cells["test_train_model"], inputs, answers, 2.0)
+    assert points == 0 and "predict does not use the trained model" in message

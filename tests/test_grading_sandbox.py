@@ -247,6 +247,9 @@ def test_forged_success_earns_nothing(attacked):
     importer = nbformat.read(root / "autograded" / "importer" / SLUG / f"{SLUG}.ipynb", 4)
     verdict = cells.cells_by_id(importer)["test_diagnose_positive_rate_hidden"].outputs[0]
     assert "predicted_positive_rate is graded: write it yourself" in verdict.evalue, verdict
+    lookup = nbformat.read(root / "autograded" / "lookup" / SLUG / f"{SLUG}.ipynb", 4)
+    verdict = cells.cells_by_id(lookup)["test_train_model"].outputs[0]  # #8: its "model" has no weights
+    assert "predict does not use the trained model" in verdict.evalue, verdict
     hidden = _printed(root, "reader", "double")  # #12: the hidden test it read hands out, it compares nothing
     assert "_handout.hand_out(squares=square(" in hidden and "** 2" not in hidden, hidden
     assert "cell 4 has grade_id ['double'], which is not a name" in result.not_graded["listed"]

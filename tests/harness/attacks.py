@@ -262,6 +262,15 @@ def _with(release: NotebookNode, answers: dict[str, str]) -> NotebookNode:
     return notebook
 
 
+def _replacing(release: NotebookNode, answers: dict[str, str]) -> NotebookNode:
+    """The release with the answer cells ``answers`` replaced (the stub would stop the cell before the code)."""
+    notebook = copy.deepcopy(release)
+    for cell in notebook.cells:
+        if cells.grade_id(cell) in answers:
+            cell.source = answers[cells.grade_id(cell)]
+    return notebook
+
+
 def attacks(release: NotebookNode, root: str, port: int, marker: str) -> list[Attack]:
     """The attacks on the toy's release; ``root`` is the course's folder, ``port`` a listener on the host's
     loopback and ``marker`` a string the detached child carries on its command line."""
@@ -284,7 +293,7 @@ def forgers(release: NotebookNode) -> list[Attack]:
         Attack("transformer", _with(release, {"double": TRANSFORMER}), "5: an input transformer by a computed name"),
         Attack("importer", _with(release, {"diagnose_positive_rate": IMPORTER}), "6: imports the graded function"),
         Attack("helper", _with(release, {"square": PATCHED_HELPER}), "7: assert_close patched, names rebound"),
-        Attack("lookup", _with(release, {"train_model": LOOKUP}), "8: held-out points looked up, nothing learned"),
+        Attack("lookup", _replacing(release, {"train_model": LOOKUP}), "8: held-out points looked up, no learning"),
         Attack("reader", _with(release, {"double": GRADEBOOK_READER}), "12: reads the hidden tests in the gradebook"),
     ]
 

@@ -19,6 +19,7 @@ import fnmatch
 import re
 import secrets
 import shutil
+import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -251,6 +252,12 @@ def autograde(
 def _with_checks(run: Run, checks: Checks, seed: int) -> Run:
     """``run`` with the grader's inputs drawn and written for the sandboxes, and the package's graded names
     stubbed in the copy the sandboxes see."""
+    mounted = [Path(p).resolve() for p in (sys.prefix, sys.base_prefix)]  # the sandbox reads them
+    if checks.graded and any(PACKAGE_DIR.resolve().is_relative_to(folder) for folder in mounted):
+        raise GradingError(
+            f"dlclinic is installed inside {sys.prefix}, which every sandbox can read, graded answers included: "
+            "grade from the course's editable install (`make setup`)"
+        )
     try:
         inputs = draw_inputs(checks, seed)
         package = stubbed_package(PACKAGE_DIR, checks.graded, run.scratch / "package")

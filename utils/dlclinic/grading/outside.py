@@ -22,6 +22,7 @@ author's guide.
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import json
 import math
@@ -155,14 +156,15 @@ class Verdict:
 
 
 def decide(check: Callable[..., Any], inputs: dict[str, Any], answers: Answers, max_points: float) -> tuple[float, str]:
-    """Run one check; return ``(points, message)``."""
+    """Run one check on its own copy of the inputs (a check that changes them changes no classmate's);
+    return ``(points, message)``."""
     try:
-        result = check(inputs, answers)
+        result = check(copy.deepcopy(inputs), answers)
+        points, message = result if isinstance(result, tuple) else (result, "")
+        points = max_points if points is None else float(points)
     except Exception as error:  # noqa: BLE001 - every failure of a check is the answer's 0 points
         text = str(error).strip() or type(error).__name__
         return 0.0, text if isinstance(error, AssertionError) else f"{type(error).__name__}: {text}"
-    points, message = (result if isinstance(result, tuple) else (result, ""))
-    points = max_points if points is None else float(points)
     if not math.isfinite(points):
         return 0.0, f"the check gave {points} points"
     return min(max(points, 0.0), max_points), str(message)

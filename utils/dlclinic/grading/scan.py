@@ -18,6 +18,7 @@ and cells that cannot be parsed. Aliases are followed through the whole notebook
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,6 +91,7 @@ def _code_of(source: str) -> str:
     return TransformerManager().transform_cell(source)
 
 
+@functools.lru_cache(maxsize=4096)  # a class's notebooks share most cells; the trees are only read
 def _parse(source: str) -> ast.Module | None:
     try:
         return ast.parse(_code_of(source))
