@@ -210,3 +210,18 @@ def test_sentences_on_another_metric_and_the_minimal_change() -> None:
         row.others.setdefault("fpr", (0.2, 0.01))
     said = sentence(differential.record(), "fix", "mean", key="fpr", metric=Metric("FPR", True, floor=0.05))
     assert said == "fix (0.2 ± 0.01, 3 seeds) loses to predict the mean (0) on FPR by 0.2"
+
+
+def test_convergence_reads_the_mean_curve_at_four_fifths_of_the_budget() -> None:
+    from dlclinic.differential import improvement
+
+    def fit(seed: int, curve: list[float]) -> Fit:
+        return Fit(seed, 1e-3, [200, 400, 600, 800, 1000], curve, {"test error": curve[-1]})
+
+    # one noisy seed dips at the end, the other rises: the row's mean curve is flat over its last fifth
+    fits = [fit(0, [0.9, 0.5, 0.42, 0.40, 0.35]), fit(1, [0.9, 0.5, 0.42, 0.40, 0.45])]
+    assert improvement(fits, ERROR) == pytest.approx(0.0)
+    coarse = [fit(0, [0.9, 0.6, 0.5, 0.45, 0.40])]  # interpolated at step 800 exactly
+    assert improvement(coarse, ERROR) == pytest.approx(0.05)
+    sparse = Fit(0, 1e-3, [500, 1000], [0.5, 0.3], {"test error": 0.3})  # 800 lies between two evaluations
+    assert improvement([sparse], ERROR) == pytest.approx(0.38 - 0.3)

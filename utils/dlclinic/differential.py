@@ -8,9 +8,9 @@ A case gives, per row, a function ``train(learning_rate, seed) -> Fit`` and the 
   flagged (``edge``); an edge pick that ties its neighbour is bracketed by the tie (a flat end).
 - **Seeds.** The picked rate is trained with every seed the row is given (≥ 3 in full mode, ≥ 5 on headline
   rows); the row's value is the mean of the test metric over seeds, its spread their standard deviation.
-- **Convergence.** Each :class:`Fit` carries its validation metric over steps; a run still improving over the
-  last fifth of its steps by more than ``max(seed spread, floor)`` is not converged, and a verdict that
-  involves it reads "undecided (not converged)".
+- **Convergence.** Each :class:`Fit` carries its validation metric over steps; a row whose learning curve (the
+  mean over its seeds) still improves over the last fifth of the budget by more than ``max(seed spread, floor)``
+  is not converged, and a verdict that involves it reads "undecided (not converged)".
 - **Degenerate runs** (a non-finite metric, an output that ignores its input, a value worse than a trivial
   predictor) are flagged with the reason.
 - **Verdicts** ("better", "ties", "worse") against the row's reference row: two rows tie when their difference
@@ -140,12 +140,20 @@ class Fit:
     def finite(self) -> bool:
         return math.isfinite(self.final) and all(math.isfinite(float(v)) for v in self.test.values())
 
-    def improvement(self, metric: Metric) -> float:
-        """How much the validation metric improved over the last fifth of the steps (positive: still improving)."""
-        steps = np.asarray(self.steps, dtype=float)
-        start = steps[-1] - LAST_PART * (steps[-1] - steps[0])
-        before = int(np.searchsorted(steps, start, side="right")) - 1
-        return metric.gain(self.final, float(self.validation[max(before, 0)]))
+
+def improvement(fits: Sequence[Fit], metric: Metric) -> float:
+    """How much the row's learning curve (the mean over seeds of the validation metric) improved over the last
+    fifth of the budget: from its value at 80 % of the last step (interpolated between evaluations) to the end;
+    positive while still improving. Fits whose curves are not finite are left out (NaN if none is left)."""
+    curves = [fit for fit in fits if all(math.isfinite(float(v)) for v in fit.validation)]
+    if not curves:
+        return math.nan
+    steps = np.asarray(curves[0].steps, dtype=float)
+    if any(list(fit.steps) != list(curves[0].steps) for fit in curves):
+        raise ValueError("the fits of one row must be evaluated at the same steps")
+    mean = np.mean([np.asarray(fit.validation, dtype=float) for fit in curves], axis=0)
+    at = float(np.interp((1 - LAST_PART) * steps[-1], steps, mean))
+    return metric.gain(float(mean[-1]), at)
 
 
 @dataclass
@@ -319,7 +327,8 @@ class Differential:
         row.value, row.spread = _finite_summary(row.seed_values)
         row.others = {other: _finite_summary([fit.test.get(other, math.nan) for fit in fits]) for other in row.others}
         tolerance = max(_finite_summary([fit.final for fit in fits])[1], self.select.floor)
-        row.converged = all(fit.improvement(self.select) <= tolerance for fit in fits if math.isfinite(fit.final))
+        gain = improvement(fits, self.select)
+        row.converged = not math.isfinite(gain) or gain <= tolerance
         row.why_degenerate = _degeneracy(fits)
         row.degenerate = bool(row.why_degenerate)
 
