@@ -133,7 +133,8 @@ def test_the_record_round_trips_through_json_and_renders_with_agreement(tmp_path
     record = json.loads(write_metrics(tmp_path / "m.json", {"differential": full.record()}).read_text())
     entry = record["differential"]
     fix = next(row for row in entry["rows"] if row["name"] == "fix")
-    for key in ("value", "spread", "seeds", "learning_rate", "grid", "edge", "converged", "degenerate", "verdict"):
+    for key in ("value", "spread", "seeds", "learning_rate", "grid", "edge", "converged", "degenerate", "verdict",
+                "curve"):
         assert key in fix
     assert fix["seeds"] == 3 and fix["verdict"] == BETTER and fix["edge"] is False
     assert Differential.from_record(entry).record() == entry
@@ -225,3 +226,9 @@ def test_convergence_reads_the_mean_curve_at_four_fifths_of_the_budget() -> None
     assert improvement(coarse, ERROR) == pytest.approx(0.05)
     sparse = Fit(0, 1e-3, [500, 1000], [0.5, 0.3], {"test error": 0.3})  # 800 lies between two evaluations
     assert improvement([sparse], ERROR) == pytest.approx(0.38 - 0.3)
+
+
+def test_the_record_keeps_the_rows_learning_curve() -> None:
+    differential = table_of(reporter=(bowl(0.01, offset=0.5), None))
+    curve = next(row for row in differential.record()["rows"] if row["name"] == "reporter")["curve"]
+    assert curve["steps"] == list(range(1, 11)) and curve["validation"][-1] == pytest.approx(0.501)

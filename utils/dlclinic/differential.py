@@ -178,6 +178,7 @@ class Row:
     verdict: str = ""
     gain: float | None = None  # value minus the reference's, positive when better
     others: dict[str, tuple[float, float]] = field(default_factory=dict)  # other test metrics: (mean, spread)
+    curve: dict[str, list] = field(default_factory=dict)  # the learning curve: steps and mean validation metric
     fits: list[Fit] = field(default_factory=list, repr=False)
 
     @property
@@ -195,7 +196,9 @@ class Row:
                 "why_degenerate": self.why_degenerate, "reference": self.reference, "kind": self.kind,
                 "verdict": self.verdict, "gain": None if self.gain is None else _json(self.gain),
                 "others": {key: {"value": _json(mean), "spread": spread}
-                           for key, (mean, spread) in self.others.items()}}
+                           for key, (mean, spread) in self.others.items()},
+                "curve": {"steps": list(self.curve.get("steps", [])),
+                          "validation": [_json(v) for v in self.curve.get("validation", [])]}}
 
     @classmethod
     def from_record(cls, record: Mapping) -> Row:
@@ -206,7 +209,9 @@ class Row:
                    record["edge"], record["converged"], record["degenerate"], record["why_degenerate"],
                    record["reference"], record["kind"], record["verdict"],
                    None if record["gain"] is None else _float(record["gain"]),
-                   {key: (_float(item["value"]), item["spread"]) for key, item in record["others"].items()})
+                   {key: (_float(item["value"]), item["spread"]) for key, item in record["others"].items()},
+                   {"steps": list(record.get("curve", {}).get("steps", [])),
+                    "validation": [_float(v) for v in record.get("curve", {}).get("validation", [])]})
 
 
 def _json(value: float) -> float | None:
@@ -329,6 +334,10 @@ class Differential:
         tolerance = max(_finite_summary([fit.final for fit in fits])[1], self.select.floor)
         gain = improvement(fits, self.select)
         row.converged = not math.isfinite(gain) or gain <= tolerance
+        finite = [fit for fit in fits if all(math.isfinite(float(v)) for v in fit.validation)]
+        if finite:
+            row.curve = {"steps": list(finite[0].steps),
+                         "validation": np.mean([list(fit.validation) for fit in finite], axis=0).tolist()}
         row.why_degenerate = _degeneracy(fits)
         row.degenerate = bool(row.why_degenerate)
 
