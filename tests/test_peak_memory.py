@@ -36,7 +36,7 @@ def test_no_child_process_gives_no_host_peak(monkeypatch) -> None:
     monkeypatch.setattr(peak_memory, "gpu_memory_used_mib", lambda: None)
     with peak_memory.track_peak_memory(interval_s=0.05) as peaks:
         time.sleep(0.1)
-    assert peaks == peak_memory.Peaks(host_mib=None, gpu_mib=None)
+    assert (peaks.host_mib, peaks.gpu_mib, peaks.cpu_seconds) == (None, None, None)
 
 
 def test_gpu_peak_is_the_highest_use_above_the_start(monkeypatch) -> None:
@@ -55,7 +55,7 @@ def test_sampling_errors_never_reach_the_run(monkeypatch) -> None:
     monkeypatch.setattr(peak_memory, "children_rss_mib", broken)
     with peak_memory.track_peak_memory(interval_s=0.01) as peaks:
         time.sleep(0.1)
-    assert peaks == peak_memory.Peaks(host_mib=None, gpu_mib=None)
+    assert (peaks.host_mib, peaks.gpu_mib, peaks.cpu_seconds) == (None, None, None)
 
     readings = iter([500.0])  # a baseline, then errors
     monkeypatch.setattr(peak_memory, "gpu_memory_used_mib", lambda: next(readings))
