@@ -19,7 +19,16 @@ def assert_same_keys_as_full_record(metrics: dict, slug: str) -> None:
     """The committed full run of ``slug``, where there is one, carries the same keys as ``metrics``."""
     full = load_full_record(slug)
     if full is not None:
-        assert flat_keys(metrics) == flat_keys({k: v for k, v in full.items() if k != "run"})
+        assert flat_keys(metrics) == flat_keys({k: v for k, v in full.items() if k not in ("run", "stale")})
+
+
+def assert_keys_within_full_record(metrics: dict, slug: str) -> None:
+    """Every key of ``metrics`` is in the committed full run of ``slug``, where there is one (for a quick mode
+    that trains only some of the full run's rows)."""
+    full = load_full_record(slug)
+    if full is not None:
+        missing = flat_keys(metrics) - flat_keys({k: v for k, v in full.items() if k not in ("run", "stale")})
+        assert not missing, f"keys of this run that the full record lacks: {sorted(missing)}"
 
 
 def committed_full_record(slug: str) -> dict:

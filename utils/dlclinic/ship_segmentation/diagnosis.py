@@ -24,10 +24,16 @@ def pixel_gradients(loss_fn: Callable, y_true: object, y_pred: object) -> np.nda
     return np.zeros_like(y_pred) if grad is None else grad.numpy().astype(float)
 
 
-def positive_gradient_share(loss_fn: Callable, y_true: object, y_pred: object) -> float:
-    """Share of the total absolute gradient of sum(loss_fn(y_true, y_pred)) with respect to ``y_pred`` that
-    falls on ship pixels (``y_true == 1``); NaN when the gradient is zero everywhere."""
+def positive_gradient_share(loss_fn: Callable, y_true: object, y_pred: object, wrt: str = "probability") -> float:
+    """Share of the total absolute gradient of sum(loss_fn(y_true, y_pred)) that falls on ship pixels
+    (``y_true == 1``), with respect to the probabilities ``y_pred`` or (``wrt="logit"``) to the logits behind
+    them, which is what the net's last layer receives (p(1 − p) times the first); NaN when it is zero everywhere."""
+    if wrt not in ("probability", "logit"):
+        raise ValueError(f"wrt must be 'probability' or 'logit'; got {wrt!r}")
     grad = np.abs(pixel_gradients(loss_fn, y_true, y_pred))
+    if wrt == "logit":
+        p = np.asarray(y_pred, dtype=float)
+        grad = grad * p * (1 - p)
     grad = np.nan_to_num(grad, nan=0.0, posinf=0.0)
     total = float(grad.sum())
     if total == 0:
