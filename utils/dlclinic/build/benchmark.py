@@ -63,7 +63,10 @@ def _seconds(timing: dict | None) -> str:
     if timing is None:
         return "—"
     over = "" if timing["within"] else " **over**"
-    return f"{timing['seconds']:.0f} (≤ {timing['budget']:.0f}){over}"
+    load = ""  # a wall time taken on a shared machine says little without its CPU time and the load it ran under
+    if timing.get("cpu_seconds") is not None and timing.get("load_average") is not None:
+        load = f"; {timing['cpu_seconds']:.0f} CPU s at load {timing['load_average']:.1f}"
+    return f"{timing['seconds']:.0f} (≤ {timing['budget']:.0f}){over}{load}"
 
 
 def _where(timing: dict | None) -> str:
