@@ -488,3 +488,37 @@ def test_quick_run_shows_the_floor_and_the_fix(quick_run):
     assert own["fix"]["own_oracle_nll"]["value"] <= own["fix"]["nll"]["value"]
     assert metrics["prediction_rejection_ratio"]["fix"]["model"]["value"] > 0
     assert_same_keys_as_full_record(metrics, SLUG)
+
+
+class TestPatientsAndRidge:
+    def test_a_saved_patient_loads_with_its_weights_and_points(self, tmp_path):
+        from dlclinic.bnn_uncertainty.models import build_bnn
+        from dlclinic.bnn_uncertainty.patients import load_patient, save_patient
+        from dlclinic.seeding import seed_everything
+
+        split = wave_split(30, 12, 10, seed=3)
+        arguments = {"n_features": 1, "n_train": 30, "hidden": [4], "last_activation": "relu", "head_offset": 0.01}
+        seed_everything(0)
+        model = build_bnn(**arguments)
+        path = save_patient(tmp_path / "patient_x.npz", model, arguments, split.x_val, split.y_val)
+        patient = load_patient(path)
+        assert patient.name == "patient_x" and patient.x_val.shape == (12, 1) and patient.y_val.shape == (12,)
+        assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), patient.model.get_weights(), strict=True))
+        assert patient.model.layers[-2].activation.__name__ == "relu"
+        with pytest.raises(ValueError, match="unknown"):
+            save_patient(tmp_path / "bad.npz", model, {"colour": "red"}, split.x_val, split.y_val)
+        with pytest.raises(ValueError, match="no patient file"):
+            load_patient(tmp_path / "missing.npz")
+
+    def test_the_ridge_data_depend_on_one_direction(self):
+        from dlclinic.bnn_uncertainty.data import make_ridge, ridge_mean_std
+
+        x, y = make_ridge(4000, seed=1)
+        assert x.shape == (4000, 8) and y.shape == (4000,) and x.dtype == np.float32
+        mean, std = ridge_mean_std(x)
+        residual = (y - mean) / std
+        assert abs(residual.mean()) < 0.05 and residual.std() == pytest.approx(1.0, abs=0.05)
+        assert 0.1 < std.min() and std.max() < 0.6
+        np.testing.assert_array_equal(make_ridge(5, seed=2)[1], make_ridge(5, seed=2)[1])
+        with pytest.raises(ValueError, match="shape"):
+            ridge_mean_std(np.zeros((3, 2)))
