@@ -1,11 +1,10 @@
 """Unit tests for Case 4's package: data, the floor and KL weight, scores, diagnosis, models and training."""
 
-import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
+from full_record_keys import assert_same_keys_as_full_record, committed_full_record
 
 from dlclinic.bnn_uncertainty.data import diabetes_split, make_wave, wave_mean, wave_noise_std, wave_split
 from dlclinic.bnn_uncertainty.diagnosis import retention_curve, scale_mismatch_per_weight
@@ -20,13 +19,14 @@ from dlclinic.bnn_uncertainty.metrics import (
     predictive_moments,
     score,
 )
-from dlclinic.bnn_uncertainty.treatments import apply_std_floor, choose_std_floor
+from dlclinic.bnn_uncertainty.treatments import apply_std_floor, choose_std_floor, constant_std, sigma_scale
 from dlclinic.metrics_json import read_metrics
 
-FULL_RECORD = Path(__file__).resolve().parents[1] / "benchmarks" / "full" / "04-bnn-uncertainty.json"
-METRIC_KEYS = {"settings", "synthetic", "diabetes", "oracle", "retention", "floor_ablation", "chosen_floor",
-               "differential", "diagnosis", "blog_cases_nll", "headline"}
-RETENTION_MODELS = {"reporter", "fixed", "mc_dropout", "deep_ensemble", "oracle"}
+SLUG = "04-bnn-uncertainty"
+METRIC_KEYS = {"settings", "oracle", "diagnosis", "differential", "evidence", "fix_long", "kl", "own_mean_oracle",
+               "retention", "prediction_rejection_ratio", "sigma_scaling", "diabetes", "synthetic", "headline"}
+FILTERED_MODELS = {"reporter", "fix", "fix_scaled", "mc_dropout", "ensemble", "knn", "oracle"}
+ROW_FIELDS = {"value", "spread", "seeds", "learning_rate", "grid", "edge", "converged", "degenerate", "verdict"}
 
 
 class TestData:
@@ -249,54 +249,276 @@ class TestModels:
         np.testing.assert_array_equal(relu_on_scale(np.array([[-2.0, -3.0], [1.0, 4.0]], dtype="float32")).numpy(),
                                       [[-2.0, 0.0], [1.0, 4.0]])
 
-    def test_training_is_deterministic_for_a_seed(self):
-        from dlclinic.bnn_uncertainty.experiment import train
+    def test_fit_in_chunks_continues_the_same_training(self):
+        from dlclinic.bnn_uncertainty.models import build_bnn
+        from dlclinic.bnn_uncertainty.training import fit
+        from dlclinic.seeding import seed_everything
 
         split = wave_split(40, 10, 20, seed=4)
-        first, second = (train("mc_dropout", split, steps=10, seed=5, hidden=(4,), n_samples=3) for _ in range(2))
-        np.testing.assert_array_equal(first.test.mean, second.test.mean)
-        assert first.val.mean.shape == (10,) and first.test.std.shape == (20,)
-        assert np.any(first.test.epistemic > 0), "dropout masks differ between passes"
-        with pytest.raises(ValueError, match="name must be one of"):
-            train("bayes", split, steps=1, seed=0)
+        weights = []
+        for chunks in ([30], [10, 20]):
+            seed_everything(1)
+            model = build_bnn(1, 40, hidden=(4,))
+            model.compile(optimizer=__import__("tf_keras").optimizers.Adam(0.01), loss=lambda y, d: -d.log_prob(y))
+            histories = [fit(model, split.x_train, split.y_train, steps=c) for c in chunks]
+            assert sum(len(h.nll) for h in histories) == 30
+            weights.append(model.get_weights())
+        assert all(np.array_equal(a, b) for a, b in zip(*weights, strict=True))
+
+
+class TestRuns:
+    def test_runs_record_window_means_and_share_ensemble_members(self):
+        from dlclinic.bnn_uncertainty.experiment import Runs, as_fit, checkpoint_steps
+        from dlclinic.bnn_uncertainty.models import build_gaussian_net
+
+        split = wave_split(40, 12, 20, seed=4)
+        runs = Runs(split, steps=20, n_samples=3, checkpoints=5, per_window=2)
+        make = lambda rate: build_gaussian_net(1, (4,))  # noqa: E731
+        outcome = runs.outcome("plain", make, 0.01, 0)
+        assert outcome.steps == [4, 8, 12, 16, 20] == checkpoint_steps(20, 5)
+        assert len(outcome.evals) == 10 and len(outcome.tests) == 5 and len(outcome.history.nll) == 20
+        by_eval = [gaussian_nll(split.y_val, p.mean, p.std) for p in outcome.evals]
+        assert outcome.val_nll[0] == pytest.approx(np.mean(by_eval[:2]))
+        fit = as_fit(outcome, split, 0, 0.01)
+        assert fit.test["test NLL"] == pytest.approx(gaussian_nll(split.y_test, outcome.test.mean, outcome.test.std))
+        assert fit.final == outcome.val_nll[-1] and not fit.constant
+        ensemble = runs.ensemble("plain", make, size=2)(0.01, 0)
+        assert set(runs.done) == {("plain", 0.01, 0), ("plain", 0.01, 1000)}, "member 0 is the member row's run"
+        assert ensemble.detail.test.std.shape == (20,) and np.all(ensemble.detail.test.std > 0)
+        with pytest.raises(ValueError, match="checkpoints"):
+            checkpoint_steps(3, 5)
+        with pytest.raises(ValueError, match="needs a learning rate"):
+            runs.ensemble("plain", make)(None, 0)
+
+    def test_mixture_of_predictions_adds_the_spread_of_the_means(self):
+        from dlclinic.bnn_uncertainty.experiment import Prediction
+
+        one = Prediction(np.array([0.0]), np.array([1.0]), np.array([1.0]), np.array([0.0]))
+        two = Prediction(np.array([2.0]), np.array([1.0]), np.array([1.0]), np.array([0.0]))
+        mixed = Prediction.mix([one, two])
+        np.testing.assert_allclose([mixed.mean[0], mixed.std[0], mixed.aleatoric[0], mixed.epistemic[0]],
+                                   [1.0, math.sqrt(2.0), 1.0, 1.0])
+        samples = Prediction.from_samples(np.array([[0.0], [2.0]]), np.array([[1.0], [1.0]]))
+        np.testing.assert_allclose(samples.std, mixed.std)
+
+
+class TestFiltering:
+    def test_own_mean_oracle_std_adds_the_mean_error(self):
+        from dlclinic.bnn_uncertainty.filtering import own_mean_oracle_std
+
+        np.testing.assert_allclose(own_mean_oracle_std([0.0, 1.0], [0.3, 0.4], [0.4, 1.0]), [0.5, 0.4])
+        with pytest.raises(ValueError, match="true_std must be positive"):
+            own_mean_oracle_std([0.0], [0.0], [0.0])
+
+    def test_the_own_mean_oracle_minimises_the_expected_nll_for_that_mean(self):
+        from dlclinic.bnn_uncertainty.filtering import own_mean_oracle_std
+
+        rng = np.random.default_rng(5)
+        y = 1.0 + 0.5 * rng.normal(size=200000)
+        best = own_mean_oracle_std([1.0], [0.5], [1.3])[0]
+        nll = {s: gaussian_nll(y, np.full_like(y, 1.3), np.full_like(y, s)) for s in (0.8 * best, best, 1.25 * best)}
+        assert min(nll, key=nll.get) == best
+
+    def test_curves_and_the_rejection_ratio(self):
+        from dlclinic.bnn_uncertainty.filtering import error_sorted_curve, random_curve, rejection_ratio
+
+        errors = np.array([3.0, -1.0, 2.0, 0.5])
+        fractions = [0.25, 0.5, 1.0]
+        best = error_sorted_curve(errors, fractions)
+        np.testing.assert_allclose(best, [0.5, math.sqrt(1.25 / 2), math.sqrt(14.25 / 4)])
+        chance = random_curve(errors, fractions)
+        np.testing.assert_allclose(chance, math.sqrt(14.25 / 4))
+        assert rejection_ratio(best, best, chance) == pytest.approx(1.0)
+        assert rejection_ratio(chance, best, chance) == pytest.approx(0.0)
+        worst = retention_curve(errors, -np.abs(errors) + 10, fractions)
+        assert rejection_ratio(worst, best, chance) < 0
+        with pytest.raises(ValueError, match="rank nothing"):
+            rejection_ratio([1.0, 1.0], [1.0, 1.0], [1.0, 1.0])
+
+    def test_report_of_a_model_that_knows_its_errors(self):
+        from dlclinic.bnn_uncertainty.filtering import filtering_report
+
+        rng = np.random.default_rng(6)
+        true_mean, true_std = np.zeros(400), rng.uniform(0.1, 1.0, size=400)
+        y = true_mean + true_std * rng.normal(size=400)
+        report = filtering_report(y, true_mean, true_std, true_mean, true_std)
+        assert report["nll"] == pytest.approx(report["own_oracle_nll"])
+        assert report["prr"] == pytest.approx(report["own_oracle_prr"]) and 0 < report["prr"] < 1
+        flat = filtering_report(y, true_mean, np.full(400, 0.5), true_mean, true_std)
+        assert abs(flat["prr"]) < 0.1 and flat["prr"] < report["prr"] - 0.3 and flat["nll"] > report["nll"]
+        assert set(report["curves"]) == {"model", "own_oracle", "error_sorted", "random"}
+
+
+class TestRecalibration:
+    def test_sigma_scale_and_constant_std_minimise_the_validation_nll(self):
+        rng = np.random.default_rng(7)
+        std = rng.uniform(0.2, 1.0, size=5000)
+        y = 2.0 * std * rng.normal(size=5000)
+        factor = sigma_scale(y, np.zeros_like(y), std)
+        assert factor == pytest.approx(2.0, rel=0.05)
+        nll = {c: gaussian_nll(y, np.zeros_like(y), c * std) for c in (0.9 * factor, factor, 1.1 * factor)}
+        assert min(nll, key=nll.get) == factor
+        assert constant_std(y, np.zeros_like(y)) == pytest.approx(float(np.sqrt(np.mean(y**2))))
+        with pytest.raises(ValueError, match="std_val must be positive"):
+            sigma_scale([0.0], [0.0], [0.0])
+
+    def test_recalibrate_changes_only_the_final_test_std(self):
+        from dlclinic.bnn_uncertainty.experiment import Outcome, Prediction
+        from dlclinic.bnn_uncertainty.training import History
+        from dlclinic.bnn_uncertainty.treatments import recalibrate
+
+        split = wave_split(20, 50, 30, seed=1)
+        val = Prediction(split.y_val.astype(float), np.full(50, 0.1), np.full(50, 0.1), np.zeros(50))
+        test = Prediction(split.y_test.astype(float) + 0.3, np.full(30, 0.1), np.full(30, 0.1), np.zeros(30))
+        outcome = Outcome([1], [0.0], [0.0], [val], [test], val, test, History(np.zeros(1), np.zeros(1)))
+        val.mean = val.mean + 0.2  # every validation residual is -0.2: sigma-scaling by 2, constant std 0.2
+        scaled = recalibrate(outcome, split, "sigma")
+        np.testing.assert_allclose(scaled.test.std, 0.2)
+        assert scaled.recalibration == {"how": "sigma", "value": pytest.approx(2.0)}
+        np.testing.assert_allclose(recalibrate(outcome, split, "constant").test.std, 0.2)
+        assert recalibrate(outcome, split, "floor").test.std.min() == pytest.approx(0.2)
+        assert outcome.test.std[0] == 0.1, "the original run is left as it was"
+        with pytest.raises(ValueError, match="how must be one of"):
+            recalibrate(outcome, split, "isotonic")
+
+
+class TestBaselines:
+    def test_knn_and_constant_gaussians(self):
+        from dlclinic.bnn_uncertainty.baselines import choose_k, constant_gaussian, knn_gaussian
+
+        x = np.array([[0.0], [1.0], [2.0], [10.0], [11.0]])
+        y = np.array([1.0, 2.0, 3.0, 10.0, 12.0])
+        mean, std = knn_gaussian(x, y, np.array([[0.4], [10.6]]), k=2)
+        np.testing.assert_allclose(mean, [1.5, 11.0])
+        np.testing.assert_allclose(std, [math.sqrt(0.5), math.sqrt(2.0)])
+        mean, std = constant_gaussian(y, 3)
+        np.testing.assert_allclose(mean, np.full(3, y.mean()))
+        np.testing.assert_allclose(std, np.full(3, y.std()))
+        k, nlls = choose_k(x, y, np.array([[0.5], [10.5]]), np.array([1.5, 11.0]), [2, 5])
+        assert k == 2 and set(nlls) == {2, 5}
+        with pytest.raises(ValueError, match="k must lie between 2"):
+            knn_gaussian(x, y, x, k=6)
+        with pytest.raises(ValueError, match="do not fit together"):
+            knn_gaussian(x, y, np.zeros((1, 2)), k=2)
+
+
+def record_of(rows: dict) -> dict:
+    from dlclinic.differential import Differential, Fit, Metric
+
+    table = Differential(Metric("test NLL", lower_is_better=True, floor=0.02, log_scale=True))
+    for name, (values, reference) in rows.items():
+        by_seed = dict(enumerate(values))
+        table.train(name, f"the {name}", lambda rate, seed, by_seed=by_seed: Fit(
+            seed, rate, [1, 2, 3, 4, 5], [1.0] * 5, {"test NLL": by_seed[seed]}), list(range(len(values))),
+            reference=reference)
+    return table.record()
+
+
+class TestEvidence:
+    def test_differences_in_nats_with_paired_standard_errors(self):
+        from dlclinic.bnn_uncertainty.evidence import in_nats, paired, verdict_of
+
+        record = record_of({"reporter": ([1.00, 1.10, 0.90], None), "fix": ([0.80, 0.91, 0.69], "reporter"),
+                            "same": ([1.01, 1.09, 0.91], "reporter")})
+        gain, error, seeds = paired(record, "fix", "reporter")
+        assert gain == pytest.approx(0.2) and seeds == 3
+        assert error == pytest.approx(np.std([0.2, 0.19, 0.21], ddof=1) / math.sqrt(3))
+        text = in_nats(record, "fix", "reporter")
+        assert text.startswith("the fix (0.800 ± 0.11, 3 seeds) beats the reporter") and "Δ = +0.200 nats" in text
+        assert "paired SE 0.006" in text and "×" not in text, "a log score: no ratio"
+        assert verdict_of(record, "same").startswith("ties with the reporter (-0.003 nats")
+
+    def test_filtering_entries_and_subsets(self):
+        from dlclinic.bnn_uncertainty.evidence import filtering_entries, subset
+        from dlclinic.bnn_uncertainty.experiment import Prediction
+
+        split = wave_split(20, 10, 200, seed=2)
+        true_mean = split.to_units(wave_mean(split.x_test_raw[:, 0]))
+        true_std = wave_noise_std(split.x_test_raw[:, 0]) / split.y_scale
+        flat = Prediction(true_mean + 0.1, np.full(200, 0.5), np.full(200, 0.5), np.zeros(200))
+        own, retention, ratio = filtering_entries({"flat": [flat, flat]}, split, true_mean, true_std)
+        assert set(own) == set(retention) == set(ratio) == {"flat", "oracle"}
+        assert own["oracle"]["std_cost"]["value"] == pytest.approx(0.0)
+        assert own["flat"]["std_cost"]["value"] > 0 and own["flat"]["mean_cost"]["value"] > 0
+        assert retention["flat"]["seeds"] == 2
+        assert len(retention["flat"]["model"]) == len(retention["flat"]["fractions"])
+        assert abs(ratio["flat"]["model"]["value"]) < 0.1, "one std for every point ranks (almost) nothing"
+        record = record_of({"a": ([1.0, 1.1], None), "b": ([0.9, 1.0], "a")})
+        assert [row["name"] for row in subset(record, ["b", "missing"])["rows"]] == ["b"]
 
 
 def check_metric_keys(metrics: dict) -> None:
     assert set(metrics) >= METRIC_KEYS, METRIC_KEYS - set(metrics)
     assert set(metrics["oracle"]) >= {"nll", "crps", "picp95", "spearman"}
-    assert set(metrics["retention"]) >= RETENTION_MODELS
-    for model in RETENTION_MODELS:
-        assert set(metrics["retention"][model]) == {"0.25", "0.5", "0.75", "1.0"}, model
-    for ablation in metrics["floor_ablation"].values():
-        assert set(ablation) == {"min_std", "nll"}
-    assert set(metrics["chosen_floor"]) == {"floor", "nll", "picp95"}
+    for key in ("own_mean_oracle", "retention", "prediction_rejection_ratio"):
+        assert set(metrics[key]) == FILTERED_MODELS, key
+    for entry in metrics["retention"].values():
+        assert {"model", "own_oracle", "error_sorted", "random", "fractions"} <= set(entry)
+    assert {"steps", "nll", "weighted_kl", "by_rate", "learning_rate"} <= set(metrics["fix_long"])
+    assert {"reporter", "fix", "mc_dropout", "ensemble"} <= set(metrics["sigma_scaling"])
+    assert {"learning_rate", "seeds"} <= set(metrics["diabetes"]["ensemble"])
+    for record in (metrics["differential"], metrics["diabetes"]["differential"]):
+        for row in record["rows"]:
+            assert ROW_FIELDS <= set(row), row["name"]
 
 
 def test_committed_full_record_has_the_metric_keys():
-    if not FULL_RECORD.is_file():
-        pytest.skip("no full run recorded yet")
-    record = json.loads(FULL_RECORD.read_text(encoding="utf-8"))
+    record = committed_full_record(SLUG)
     check_metric_keys(record)
     assert record["settings"]["quick"] is False and record["settings"]["seeds"] == 3
+    rows = record["differential"]["rows"] + record["diabetes"]["differential"]["rows"]
+    assert all(row["seeds"] >= 3 for row in rows if row["kind"] == "trained"), "every verdict row has 3 seeds"
+    assert len(record["differential"]["rows"][0]["grid"]) >= 5
 
 
 @pytest.mark.slow
 def test_quick_run_shows_the_floor_and_the_fix(quick_run):
-    build, done = quick_run("04-bnn-uncertainty")
+    build, done = quick_run(SLUG)
     assert done.returncode == 0, done.stdout + done.stderr
-    metrics = read_metrics(build / "results" / "04-bnn-uncertainty.json")
+    metrics = read_metrics(build / "results" / f"{SLUG}.json")
     check_metric_keys(metrics)
-    for dataset in ["synthetic", "diabetes"]:
-        for name in ["reporter", "fixed", "mc_dropout", "deep_ensemble"]:
-            assert set(metrics[dataset][name]) >= {"nll", "crps", "rmse", "picp95", "min_std"}, (dataset, name)
-    synthetic = metrics["synthetic"]
-    assert synthetic["reporter"]["min_std"] >= 0.69, "the symptom: no std below the floor"
-    assert metrics["diabetes"]["reporter"]["min_std"] >= 0.69
-    assert synthetic["fixed"]["min_std"] < 0.6 * synthetic["reporter"]["min_std"], "the fix goes far below it"
-    assert synthetic["fixed"]["nll"] < synthetic["reporter"]["nll"]
-    assert metrics["oracle"]["nll"] < synthetic["fixed"]["nll"]
+    assert metrics["diagnosis"]["reporter_min_std"] >= 0.69, "the symptom: no std below the floor"
+    rows = {row["name"]: row for row in metrics["differential"]["rows"]}
+    assert rows["reporter"]["others"]["min_std"]["value"] >= 0.69
+    assert rows["fix"]["others"]["min_std"]["value"] < 0.6 * rows["reporter"]["others"]["min_std"]["value"]
+    assert rows["fix"]["value"] < rows["reporter"]["value"] - 0.1, "the fix is better by more than 0.1 nats"
+    assert metrics["oracle"]["nll"] < rows["fix"]["value"]
     assert 0.3 < metrics["oracle"]["spearman"] < 0.7
-    assert metrics["retention"]["oracle"]["0.25"] < metrics["retention"]["oracle"]["1.0"]
-    if FULL_RECORD.is_file():
-        record = json.loads(FULL_RECORD.read_text(encoding="utf-8"))
-        assert set(record) - {"run"} == set(metrics), "the committed full record has the same keys"
+    own = metrics["own_mean_oracle"]
+    assert own["fix"]["own_oracle_nll"]["value"] <= own["fix"]["nll"]["value"]
+    assert metrics["prediction_rejection_ratio"]["fix"]["model"]["value"] > 0
+    assert_same_keys_as_full_record(metrics, SLUG)
+
+
+class TestPatientsAndRidge:
+    def test_a_saved_patient_loads_with_its_weights_and_points(self, tmp_path):
+        from dlclinic.bnn_uncertainty.models import build_bnn
+        from dlclinic.bnn_uncertainty.patients import load_patient, save_patient
+        from dlclinic.seeding import seed_everything
+
+        split = wave_split(30, 12, 10, seed=3)
+        arguments = {"n_features": 1, "n_train": 30, "hidden": [4], "last_activation": "relu", "head_offset": 0.01}
+        seed_everything(0)
+        model = build_bnn(**arguments)
+        path = save_patient(tmp_path / "patient_x.npz", model, arguments, split.x_val, split.y_val)
+        patient = load_patient(path)
+        assert patient.name == "patient_x" and patient.x_val.shape == (12, 1) and patient.y_val.shape == (12,)
+        assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), patient.model.get_weights(), strict=True))
+        assert patient.model.layers[-2].activation.__name__ == "relu"
+        with pytest.raises(ValueError, match="unknown"):
+            save_patient(tmp_path / "bad.npz", model, {"colour": "red"}, split.x_val, split.y_val)
+        with pytest.raises(ValueError, match="no patient file"):
+            load_patient(tmp_path / "missing.npz")
+
+    def test_the_ridge_data_depend_on_one_direction(self):
+        from dlclinic.bnn_uncertainty.data import make_ridge, ridge_mean_std
+
+        x, y = make_ridge(4000, seed=1)
+        assert x.shape == (4000, 8) and y.shape == (4000,) and x.dtype == np.float32
+        mean, std = ridge_mean_std(x)
+        residual = (y - mean) / std
+        assert abs(residual.mean()) < 0.05 and residual.std() == pytest.approx(1.0, abs=0.05)
+        assert 0.1 < std.min() and std.max() < 0.6
+        np.testing.assert_array_equal(make_ridge(5, seed=2)[1], make_ridge(5, seed=2)[1])
+        with pytest.raises(ValueError, match="shape"):
+            ridge_mean_std(np.zeros((3, 2)))

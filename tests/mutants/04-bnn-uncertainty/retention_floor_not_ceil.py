@@ -1,4 +1,4 @@
-# replaces: retention_curve
+# replaces: diagnose_retention_curve
 # mistake: rounds the number of points kept down (floor), keeping too few (and none for small fractions)
 def retention_curve(errors, stds, fractions):
     errors, stds = np.asarray(errors, dtype=float), np.asarray(stds, dtype=float)

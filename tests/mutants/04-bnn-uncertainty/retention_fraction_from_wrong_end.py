@@ -1,4 +1,4 @@
-# replaces: retention_curve
+# replaces: diagnose_retention_curve
 # mistake: reads the fraction as the share to DROP, keeping ceil((1 - f) n) points
 def retention_curve(errors, stds, fractions):
     errors, stds = np.asarray(errors, dtype=float), np.asarray(stds, dtype=float)

@@ -1,4 +1,4 @@
-# replaces: retention_curve
+# replaces: diagnose_retention_curve
 # mistake: keeps the points with the LARGEST predicted std (sorts the wrong way)
 def retention_curve(errors, stds, fractions):
     errors, stds = np.asarray(errors, dtype=float), np.asarray(stds, dtype=float)

@@ -1,4 +1,4 @@
-# replaces: retention_curve
+# replaces: diagnose_retention_curve
 # mistake: returns the mean absolute error of the kept points instead of their RMSE
 def retention_curve(errors, stds, fractions):
     errors, stds = np.asarray(errors, dtype=float), np.asarray(stds, dtype=float)

@@ -1,4 +1,4 @@
-# replaces: retention_curve
+# replaces: diagnose_retention_curve
 # mistake: never raises ValueError: a fraction of 0 or a negative std passes silently
 def retention_curve(errors, stds, fractions):
     errors, stds = np.asarray(errors, dtype=float), np.asarray(stds, dtype=float)

@@ -95,3 +95,27 @@ def diabetes_split(test_fraction: float = 0.3, val_fraction: float = 0.2, seed: 
     x_rest, x_test, y_rest, y_test = train_test_split(x, y, test_size=test_fraction, random_state=seed)
     x_train, x_val, y_train, y_val = train_test_split(x_rest, y_rest, test_size=val_fraction, random_state=seed)
     return scaled_split("diabetes", (x_train, y_train), (x_val, y_val), (x_test, y_test), centre)
+
+
+RIDGE_FEATURES = 8
+
+
+def ridge_mean_std(x: object) -> tuple[np.ndarray, np.ndarray]:
+    """The true mean and noise std of :func:`make_ridge` at x (n, 8): with u = Σx/√8, the mean is
+    2·sin(1.5u) + u and the std 0.1 + 0.5·sigmoid(3u) (narrow on one side, wide on the other)."""
+    x = np.asarray(x, dtype=float)
+    if x.ndim != 2 or x.shape[1] != RIDGE_FEATURES:
+        raise ValueError(f"x must have shape (n, {RIDGE_FEATURES}); got {x.shape}")
+    u = x.sum(axis=1) / np.sqrt(RIDGE_FEATURES)
+    return 2 * np.sin(1.5 * u) + u, 0.1 + 0.5 / (1 + np.exp(-3 * u))
+
+
+def make_ridge(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """n points of a heteroscedastic ridge function in 8 standard-normal inputs (:func:`ridge_mean_std`): a net
+    finds the one direction that matters, while the nearest neighbours of a point in 8 dimensions are far away.
+    Returns x of shape (n, 8), float32, and y of shape (n,)."""
+    n = positive_int("n", n)
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, RIDGE_FEATURES))
+    mean, std = ridge_mean_std(x)
+    return x.astype("float32"), (mean + std * rng.normal(size=n)).astype("float32")

@@ -54,15 +54,45 @@ def calibration(curves: Mapping[str, Mapping[str, np.ndarray]], title: str = "")
     return fig
 
 
-def retention(fractions: np.ndarray, curves: Mapping[str, np.ndarray], title: str = ""):
-    """RMSE of the kept points against the fraction kept (most confident first), one line per model."""
-    fig, ax = plt.subplots(figsize=(5.2, 3.6))
-    for c, (label, rmse) in enumerate(curves.items()):
-        style = {"color": "grey", "linestyle": "--"} if label.startswith("oracle") else {"color": f"C{c}"}
-        ax.plot(fractions, rmse, marker="o", markersize=2.5, label=label, **style)
-    ax.set_xlabel("fraction of test points kept (smallest predicted std first)")
-    ax.set_ylabel("RMSE of the kept points")
-    ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=8)
+def retention(entries: Mapping[str, Mapping], labels: Mapping[str, str], title: str = ""):
+    """One panel per model: the RMSE of the points kept (most confident first) against the fraction kept, for the
+    model's std, its own-mean oracle's std, its errors sorted (the floor) and a random order (the ceiling)."""
+    styles = {"model": ("model's std", {"color": "C0"}), "own_oracle": ("own-mean oracle", {"color": "C1"}),
+              "error_sorted": ("sorted by |error|", {"color": "grey", "linestyle": ":"}),
+              "random": ("random order", {"color": "grey", "linestyle": "--"})}
+    columns = min(3, len(entries))
+    rows = -(-len(entries) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(3.3 * columns, 2.8 * rows), sharey=True, squeeze=False)
+    for ax, (name, entry) in zip(axes.flat, entries.items(), strict=False):
+        for key, (label, style) in styles.items():
+            ax.plot(entry["fractions"], entry[key], label=label, **style)
+        ax.set_title(labels.get(name, name), fontsize=9)
+        ax.set_xlabel("fraction kept")
+    for ax in list(axes.flat)[len(entries):]:
+        ax.set_visible(False)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("RMSE of the kept points")
+    axes[0, 0].legend(fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def long_run(entry: Mapping, steps_short: int):
+    """The fix trained four times longer: test NLL at the checkpoints and the weighted KL over steps, one line per
+    learning rate (first seed), the short budget marked."""
+    fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.4))
+    for c, (rate, curves) in enumerate(entry["by_rate"].items()):
+        axes[0].plot(curves["checkpoints"], curves["test_nll"], marker="o", markersize=3, color=f"C{c}",
+                     label=f"rate {rate}")
+        axes[1].plot(curves["steps"], curves["weighted_kl"], color=f"C{c}", label=f"rate {rate}")
+    for ax in axes:
+        ax.axvline(steps_short, color="grey", linestyle="--", linewidth=1)
+        ax.set_xlabel("Adam steps")
+    axes[0].set_ylabel("test NLL (nats)")
+    axes[1].set_ylabel("KL term of the loss (nats per example)")
+    axes[1].set_yscale("log")
+    axes[0].legend(fontsize=7)
     fig.tight_layout()
     return fig
