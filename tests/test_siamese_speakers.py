@@ -360,13 +360,14 @@ class TestEvidence:
 
     def test_comparisons_beside_eer(self):
         record = record_of({"softplus/symmetric/m1": 0.06, "softmax/symmetric/m1": 0.062})
-        assert report.on_metric(record, "softplus/symmetric/m1", "softmax/symmetric/m1", "minDCF") == "ties"
-        assert report.on_metric(record, "softplus/symmetric/m1", REPORTER, "ARI") == "beats"
+        assert report.verb_on(record, "softplus/symmetric/m1", "softmax/symmetric/m1", "minDCF") == "ties"
+        assert report.verb_on(record, "softplus/symmetric/m1", REPORTER, "ARI") == "beats"
         words = report.verdict_words(record, "softplus/symmetric/m1", REPORTER)
         assert words == "wins on EER, minDCF, ARI, MR and NMI"
         assert "loses on EER" in report.verdict_words(record, REPORTER, "softplus/symmetric/m1")
-        table = report.checkup_table(record, {REPORTER: "reporter", "softplus/symmetric/m1": "fix"}).data
-        assert "| reporter | 0.301 ± 0.001 (3) |" in table
+        table = report.checkup_table(record, [(REPORTER, "reporter"), ("softplus/symmetric/m1", "fix"),
+                                              ("softplus/symmetric/m1", "best")]).data
+        assert "| reporter | 0.301 ± 0.001 (3) |" in table and "| fix = best | 0.061" in table
 
     def test_det_points_keep_the_ends(self):
         same = np.r_[np.ones(50), np.zeros(150)]

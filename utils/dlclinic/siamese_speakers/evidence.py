@@ -4,11 +4,11 @@ table, comparisons on the metrics beside EER, and the entries the record keeps u
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from IPython.display import Markdown
 
-from dlclinic.differential import Differential, Row, describe_verdict, versus
+from dlclinic.differential import Differential, Metric, Row, describe_verdict, on_metric, versus
 from dlclinic.siamese_speakers.experiment import FACTORIAL, MARGINS, OUTPUTS
 from dlclinic.tables import markdown_rows
 
@@ -59,22 +59,17 @@ def interaction_table(record: Mapping, smoke: Mapping | None = None) -> Markdown
     return Markdown(markdown_rows(header, body, align="l" + "rrl" * len(MARGINS)))
 
 
-def on_metric(record: Mapping, a: str, b: str, key: str) -> str:
-    """"beats", "ties" or "loses to": row ``a`` against row ``b`` on one of :data:`OTHERS`, tied within
-    max(the two spreads added, the metric's floor) (the record keeps means and spreads, not seed values)."""
+def verb_on(record: Mapping, a: str, b: str, key: str) -> str:
+    """"beats", "ties" or "loses to": row ``a`` against row ``b`` on ``key``, one of :data:`OTHERS` (the runner's
+    rule on the metrics the rows kept: spreads added, the metric's floor)."""
     lower_is_better, floor = OTHERS[key]
-    found = rows(record)
-    (va, sa), (vb, sb) = found[a].others[key], found[b].others[key]
-    gain = vb - va if lower_is_better else va - vb
-    if abs(gain) <= max(sa + sb, floor):
-        return "ties"
-    return "beats" if gain > 0 else "loses to"
+    return versus(on_metric(record, key, Metric(key, lower_is_better, floor)), a, b)["verb"]
 
 
 def verdict_words(record: Mapping, a: str, b: str) -> str:
     """How row ``a`` compares with ``b`` on every metric, grouped: "ties on EER; loses on minDCF, ARI and MR"."""
     table = Differential.from_record(record)
-    verbs = {"EER": versus(table, a, b)["verb"]} | {key: on_metric(record, a, b, key) for key in OTHERS}
+    verbs = {"EER": versus(table, a, b)["verb"]} | {key: verb_on(record, a, b, key) for key in OTHERS}
     groups: dict[str, list[str]] = {}
     for metric, verb in verbs.items():
         said = {"beats": "wins", "ties": "ties", "loses to": "loses"}.get(verb, "is undecided (not converged)")
@@ -87,12 +82,12 @@ def _listed(names: list[str]) -> str:
 
 
 
-def checkup_table(record: Mapping, shown: Mapping[str, str]) -> Markdown:
-    """Rows ``shown`` (row name → label, in order; a row named twice is shown once, with its first label): test
+def checkup_table(record: Mapping, shown: Sequence[tuple[str, str]]) -> Markdown:
+    """Rows ``shown`` (``(row name, label)`` in order; a row named twice is shown once, its labels joined): test
     EER and the metrics beside it, mean ± sd (seeds), from a ``differential`` record."""
     found = rows(record)
     labels: dict[str, list[str]] = {}
-    for name, label in shown.items():
+    for name, label in shown:
         labels.setdefault(name, []).append(label)
     header = ["", "test EER", *OTHERS]
     body = []
