@@ -419,3 +419,28 @@ def test_quick_run_shows_the_failure_and_the_fix(quick_run):
         assert set(record) - {"run", "stale"} == set(metrics), set(record) ^ set(metrics)
     assert metrics["reproduction"]["reporter_eer"] > 0.3, "the symptom: the reporter's embeddings barely verify"
     assert metrics["diagnosis"]["reporter_keras_accuracy"] <= 0.55, "the symptom: 'accuracy' near or below 0.5"
+
+
+ASSIGNMENT = ROOT / "solutions" / "05-siamese-speakers"
+
+
+def test_the_assignment_checks_score_the_notebooks_patients():
+    """checks.py names each shipped patient's condition from the notebook's closed list, gives the patient cell
+    its points, and sets a training bar between the solution and the learning-free baseline it measured."""
+    import importlib.util
+
+    import nbformat
+
+    spec = importlib.util.spec_from_file_location("assignment_05_checks", ASSIGNMENT / "checks.py")
+    checks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(checks)
+    notebook = nbformat.read(ASSIGNMENT / "05-siamese-speakers.ipynb", as_version=4)
+    by_id = {cell.metadata.get("nbgrader", {}).get("grade_id"): cell for cell in notebook.cells}
+    names = {node.targets[0].id: ast.literal_eval(node.value) for node in ast.parse(by_id["task_data"].source).body
+             if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) in ("FAULTS", "PATIENTS")}
+    assert set(checks.PATIENTS) == set(names["PATIENTS"])
+    assert {fault for fault, _ in checks.PATIENTS.values()} <= set(names["FAULTS"]) == set(checks.PATIENT_TOLERANCE)
+    assert all((ASSIGNMENT / f"{name}.keras").is_file() and (ASSIGNMENT / f"{name}.json").is_file()
+               for name in checks.PATIENTS)
+    assert checks.PATIENT_POINTS == by_id["test_patient_diagnosis"].metadata["nbgrader"]["points"]
+    assert 0.199 < checks.BAR < 0.318 - (0.318 - 0.199) / 3  # worst measured solution and baseline draws
