@@ -1,4 +1,4 @@
-# replaces: negative_pair_fraction
+# replaces: diagnose_negative_pair_fraction
 # mistake: counts a KL of exactly zero (p = q) as negative (<= 0 instead of < 0)
 def negative_pair_fraction(p, q):
     """Fraction of rows whose one-way KL sum(p * log(p / q)) is below zero (positive, unnormalised rows)."""

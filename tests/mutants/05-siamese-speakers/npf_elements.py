@@ -1,4 +1,4 @@
-# replaces: negative_pair_fraction
+# replaces: diagnose_negative_pair_fraction
 # mistake: the fraction of negative terms p_k log(p_k / q_k) over all elements, not of negative pairs
 def negative_pair_fraction(p, q):
     """Fraction of rows whose one-way KL sum(p * log(p / q)) is below zero (positive, unnormalised rows)."""

@@ -1,4 +1,4 @@
-# replaces: negative_pair_fraction
+# replaces: diagnose_negative_pair_fraction
 # mistake: normalises each row to sum to one first, which hides exactly the negative values being diagnosed
 def negative_pair_fraction(p, q):
     """Fraction of rows whose one-way KL sum(p * log(p / q)) is below zero (positive, unnormalised rows)."""

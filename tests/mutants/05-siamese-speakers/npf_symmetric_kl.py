@@ -1,4 +1,4 @@
-# replaces: negative_pair_fraction
+# replaces: diagnose_negative_pair_fraction
 # mistake: measures the symmetric KL, which is never negative, instead of the one-way KL the report used
 def negative_pair_fraction(p, q):
     """Fraction of rows whose one-way KL sum(p * log(p / q)) is below zero (positive, unnormalised rows)."""

@@ -1,4 +1,4 @@
-# replaces: past_margin_fraction
+# replaces: diagnose_past_margin_fraction
 # mistake: counts every pair past the margin, same-speaker pairs included (they have no hinge)
 def past_margin_fraction(same, distance, margin):
     """Among different-speaker pairs (same == 0), the fraction with distance >= margin."""

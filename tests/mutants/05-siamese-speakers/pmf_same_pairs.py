@@ -1,4 +1,4 @@
-# replaces: past_margin_fraction
+# replaces: diagnose_past_margin_fraction
 # mistake: looks at the same-speaker pairs (same == 1) instead of the different-speaker ones
 def past_margin_fraction(same, distance, margin):
     """Among different-speaker pairs (same == 0), the fraction with distance >= margin."""

@@ -1,4 +1,4 @@
-# replaces: past_margin_fraction
+# replaces: diagnose_past_margin_fraction
 # mistake: a pair exactly at the margin still counts as pushed (> instead of >=), though its hinge gradient is 0
 def past_margin_fraction(same, distance, margin):
     """Among different-speaker pairs (same == 0), the fraction with distance >= margin."""

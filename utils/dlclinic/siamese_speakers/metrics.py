@@ -41,6 +41,15 @@ def error_rates(same: object, distance: object) -> tuple[np.ndarray, np.ndarray,
     return d[last], accepted_diff / n_diff, 1 - accepted_same / n_same
 
 
+def det_points(same: object, distance: object, points: int = 80) -> dict[str, list[float]]:
+    """At most ``points`` false-accept and false-reject rates (``far``, ``frr``) along the detection error
+    trade-off, evenly spaced in the order of the thresholds (the curve's ends kept): small enough to store in a
+    run's record and draw from it."""
+    _, far, frr = error_rates(same, distance)
+    keep = np.unique(np.linspace(0, len(far) - 1, min(points, len(far))).round().astype(int))
+    return {"far": [float(v) for v in far[keep]], "frr": [float(v) for v in frr[keep]]}
+
+
 def min_dcf(same: object, distance: object, p_target: float = 0.05, c_miss: float = 1.0, c_fa: float = 1.0) -> float:
     """Normalised minimum detection cost: min over thresholds of (C_miss·P_miss·P_t + C_fa·P_fa·(1 − P_t)),
     divided by the cost of the better of "accept all" and "reject all" (so 1 is no better than a fixed answer)."""

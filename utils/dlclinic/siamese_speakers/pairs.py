@@ -35,3 +35,21 @@ def pair_dataset(
     table = tf.constant(features, tf.float32)
     pairs = tf.data.Dataset.from_tensor_slices(((i, j), same.astype(np.float32))).batch(batch_size)
     return pairs.map(lambda ij, s: ((tf.gather(table, ij[0]), tf.gather(table, ij[1])), s))
+
+
+def utterance_batches(
+    features: np.ndarray, labels: np.ndarray, batch_size: int, steps: int, rng: np.random.Generator
+) -> tf.data.Dataset:
+    """``steps`` minibatches of ``batch_size`` utterances ((features, labels)), drawn epoch by epoch: every
+    utterance once per pass over the data in a fresh random order, as Keras' ``shuffle=True`` would."""
+    steps, batch_size = positive_int("steps", steps), positive_int("batch_size", batch_size)
+    n = len(features)
+    if n < batch_size or len(labels) != n:
+        raise ValueError(f"features and labels must be as long as each other and hold at least batch_size "
+                         f"({batch_size}) utterances; got {n} and {len(labels)}")
+    passes = -(-steps * batch_size // n)
+    order = np.concatenate([rng.permutation(n) for _ in range(passes)])[: steps * batch_size]
+    table = tf.constant(features, tf.float32)
+    targets = tf.constant(np.asarray(labels), tf.int32)
+    return tf.data.Dataset.from_tensor_slices(order).batch(batch_size).map(
+        lambda k: (tf.gather(table, k), tf.gather(targets, k)))

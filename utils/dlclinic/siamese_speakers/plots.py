@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
 from scipy.stats import norm
 from sklearn.decomposition import PCA
-
-from dlclinic.siamese_speakers.metrics import error_rates
 
 
 def spectrograms(features: Mapping[str, np.ndarray]):
@@ -52,13 +50,14 @@ def embedding_maps(embeddings: Mapping[str, np.ndarray], labels: np.ndarray):
     return fig
 
 
-def det_curves(trials: Mapping[str, tuple[np.ndarray, np.ndarray]], floor: float = 1e-3):
+def det_curves(rates: Mapping[str, Mapping[str, Sequence[float]]], floor: float = 1e-3):
     """Detection error trade-off: false-reject against false-accept rate on normal-deviate axes, one curve per
-    method from its ``(same, distance)`` trials; rates below ``floor`` are drawn at the floor."""
+    method from its ``{"far": …, "frr": …}`` points (:func:`~dlclinic.siamese_speakers.metrics.det_points`);
+    rates below ``floor`` are drawn at the floor."""
     fig, ax = plt.subplots(figsize=(4.2, 4.0))
-    for name, (same, distance) in trials.items():
-        _, far, frr = error_rates(same, distance)
-        ax.plot(norm.ppf(np.clip(far, floor, 1 - floor)), norm.ppf(np.clip(frr, floor, 1 - floor)), label=name)
+    for name, points in rates.items():
+        far, frr = (np.clip(points[key], floor, 1 - floor) for key in ("far", "frr"))
+        ax.plot(norm.ppf(far), norm.ppf(frr), label=name)
     ticks = np.array([0.01, 0.05, 0.2, 0.5, 0.8])
     ax.set_xticks(norm.ppf(ticks), [f"{t:g}" for t in ticks])
     ax.set_yticks(norm.ppf(ticks), [f"{t:g}" for t in ticks])
