@@ -89,6 +89,8 @@ REWRITES = {
     "path joined at run time": "open('/'.join(['', 'grading', 'work', 'gradebook.db']))",
     "path from codes": "open(chr(47) + 'etc')",
     "parent folder": "open('../../gradebook.db')",
+    "computed name and folder": "name = chr(47) + 'etc'\nopen(f'{name}/passwd')",
+    "computed name, formatted": "open(f'{name!r}.json')",
     "environment": "print(os.environ)",
     # IPython internals (#3, #5)
     "post_run_cell": "get_ipython().events.register('post_run_cell', print)",
@@ -119,6 +121,10 @@ REWRITES = {
     # a cell that cannot be read
     "unparsable": "def f(:\n    pass",
 }
+
+
+def test_a_patient_file_opened_by_its_name_is_not_flagged():
+    assert not scan_source("for name in ('a', 'b'):\n    open(f'{name}.json')", frozenset(), TOY_GRADED, {})
 
 
 @pytest.mark.parametrize("name", list(REWRITES))

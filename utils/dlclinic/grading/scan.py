@@ -229,7 +229,7 @@ class _Scanner(ast.NodeVisitor):
             self.note(node, f"runs the IPython magic %{magic}")
         if isinstance(func, ast.Attribute) and func.attr == "system" and _is_ipython(func.value):
             self.note(node, "runs a shell command (!)")
-        if _is_name(func, "open") and node.args and not _is_text(node.args[0]):
+        if _is_name(func, "open") and node.args and not (_is_text(node.args[0]) or _is_file_name(node.args[0])):
             self.note(node, "opens a path built at run time")
         self.generic_visit(node)
 
@@ -323,6 +323,14 @@ def _is_name(node: ast.AST, name: str) -> bool:
 
 def _is_text(node: ast.AST) -> bool:
     return isinstance(node, ast.Constant) and isinstance(node.value, str)
+
+
+def _is_file_name(node: ast.AST) -> bool:
+    """``f"{name}.json"``: a variable and an extension, a file of the submission's folder by its name."""
+    return (isinstance(node, ast.JoinedStr) and len(node.values) == 2
+            and isinstance(node.values[0], ast.FormattedValue) and isinstance(node.values[0].value, ast.Name)
+            and node.values[0].format_spec is None and node.values[0].conversion == -1 and _is_text(node.values[1])
+            and re.fullmatch(r"\.[A-Za-z0-9]{1,8}", node.values[1].value) is not None)
 
 
 def _is_ipython(node: ast.AST) -> bool:
