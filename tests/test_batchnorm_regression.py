@@ -9,6 +9,7 @@ from dlclinic.batchnorm_regression.baselines import BlobCounter, find_blobs
 from dlclinic.batchnorm_regression.data import make_scenes
 from dlclinic.batchnorm_regression.density import density_map
 from dlclinic.batchnorm_regression.diagnosis import (
+    batch_to_moving_ratio,
     decompose,
     last_batchnorm,
     output_features,
@@ -232,6 +233,17 @@ class TestScaleDecomposition:
         for kept, weight in zip(before, model.non_trainable_weights, strict=True):
             np.testing.assert_array_equal(kept, np.asarray(weight))
         assert output_features(model, scenes.images).shape == (12 * 24 * 24, 16)
+
+    def test_batch_to_moving_ratio_sees_stale_statistics_and_keeps_them(self):
+        scenes = make_scenes(16, 24, seed=7)
+        fresh = build_density_net(24)  # moving statistics still at mean 0, variance 1: they do not normalise
+        before = [np.asarray(w).copy() for w in fresh.non_trainable_weights]
+        assert batch_to_moving_ratio(fresh, scenes.images) > 3
+        for kept, weight in zip(before, fresh.non_trainable_weights, strict=True):
+            np.testing.assert_array_equal(kept, np.asarray(weight))
+        plain = build_density_net(24, batchnorm=False)
+        assert batch_to_moving_ratio(plain, scenes.images) == pytest.approx(1.0, rel=1e-5)
+        assert type(batch_to_moving_ratio(plain, scenes.images)) is float
 
     def test_last_batchnorm(self):
         model = build_density_net(24)

@@ -46,6 +46,21 @@ def output_scale_ratio(model: keras.Model, x: object, y: object) -> float:
     return float(np.std(np.asarray(model(x, training=False)))) / _spread("y", y)
 
 
+def batch_to_moving_ratio(model: keras.Model, x: object, batch_size: int = 64) -> float:
+    """std of ``model``'s outputs on ``x`` normalised with each batch's own statistics (training mode, in batches
+    of ``batch_size``) / std with BatchNorm's moving statistics (inference mode). About 1 when the moving
+    statistics match the data; far from 1 when they lag or were never updated. The moving statistics are left as
+    they were."""
+    x = as_float_array("x", x)
+    kept = [np.asarray(weight) for weight in model.non_trainable_weights]
+    starts = range(0, len(x), batch_size)
+    batch = np.concatenate([np.asarray(model(x[i:i + batch_size], training=True)) for i in starts])
+    for weight, value in zip(model.non_trainable_weights, kept, strict=True):
+        weight.assign(value)
+    moving = _spread("the output with moving statistics", np.asarray(model(x, training=False)))
+    return float(np.std(batch)) / moving
+
+
 def output_layer(model: keras.Model) -> keras.layers.Layer:
     """The model's last layer that has a kernel (its linear output layer)."""
     for layer in reversed(model.layers):
