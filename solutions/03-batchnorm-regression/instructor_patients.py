@@ -101,10 +101,12 @@ def make_patients() -> None:
 
 
 def solution_recipe(images: np.ndarray, maps: np.ndarray, seed: int):
-    """The notebook's reference answer to the training task (standardised targets, 6 epochs)."""
+    """The notebook's reference answer to the training task (standardised targets, 6 epochs of 15 steps, moving
+    statistics with momentum 0.9: at Keras' 0.99 they keep 40 % of their start after 90 steps, and the same
+    recipe scored held-out NMSE 1.14-1.17 on seed 0)."""
     seed_everything(seed)
     scaler = TargetScaler().fit(maps)
-    model = build_density_net(images.shape[1], batchnorm=True)
+    model = build_density_net(images.shape[1], batchnorm=True, bn_momentum=0.9)  # 90 steps: 0.99 would lag
     model.fit(images, scaler.transform(maps), batch_size=32, epochs=6, verbose=0)
     return lambda x: scaler.inverse_transform(model.predict(x, batch_size=256, verbose=0))
 
