@@ -1,4 +1,4 @@
-# replaces: output_scale_ratio
+# replaces: diagnose_output_scale_ratio
 # mistake: returns a NumPy float32 instead of a Python float
 def output_scale_ratio(model, x, y):
     """std of model's predictions on x (inference mode) / std of y, as a Python float."""

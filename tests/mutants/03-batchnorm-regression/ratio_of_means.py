@@ -1,4 +1,4 @@
-# replaces: output_scale_ratio
+# replaces: diagnose_output_scale_ratio
 # mistake: compares the means of predictions and targets, not their spread
 def output_scale_ratio(model, x, y):
     """std of model's predictions on x (inference mode) / std of y, as a Python float."""

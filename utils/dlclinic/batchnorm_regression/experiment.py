@@ -1,192 +1,242 @@
-"""The case's variants (one change each from the reporter's setup), trained on the same data and budget, with
-a learning-rate sweep per variant (picked on validation) and repeats over seeds."""
+"""One training run of the case's differential: a net from the page's builder, trained for a fixed number of
+optimiser steps on the raw or scaled maps, and measured at checkpoints along the way (validation NMSE in the
+maps' units, and the quantities of the mechanism: the output-scale ratio, the output kernel's norm, the last
+BatchNorm's γ and β, the spread of the features that reach the output layer and the kernel's alignment with
+them). :func:`train_run` returns it as the shared runner's :class:`~dlclinic.differential.Fit`.
+
+Two runs at a time on the two CPU cores, the shared runner none the wiser: TensorFlow runs a compiled training
+loop without Python's lock, and on these small convolutions one thread per run does more work per CPU second
+than two threads on one run (measured: about 17 against 26 CPU ms per step). So :func:`one_thread_per_op`
+makes each operation single-threaded (call it before TensorFlow runs anything), and a :class:`RunPool` trains
+runs on worker threads, remembered by ``(row, learning rate, seed)``. A row's :meth:`RunPool.trainer` is the
+``train(learning_rate, seed)`` that :meth:`dlclinic.differential.Differential.train` calls one run after another;
+it queues the row's first-seed grid runs at once, and all the other seeds of a rate as soon as the runner asks
+for one of them (the pick is then final), so both workers stay busy. Runs stay deterministic: each run seeds and
+builds its net under :data:`BUILD_LOCK` (seeding is global), and nothing after that depends on another run.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
-from dlclinic import second_edition as differential
-from dlclinic.backend import keras
+from dlclinic.backend import keras, tf
 from dlclinic.batchnorm_regression.data import Scenes
-from dlclinic.batchnorm_regression.diagnosis import OutputLayerTracker
+from dlclinic.batchnorm_regression.diagnosis import decompose, last_batchnorm, output_features, output_layer
 from dlclinic.batchnorm_regression.metrics import count_mae, nmse
-from dlclinic.batchnorm_regression.models import build_density_net
-from dlclinic.batchnorm_regression.treatments import MaxScaler, ScaledTargetModel, TargetScaler
-from dlclinic.progress import EpochBar
-from dlclinic.second_edition import best_learning_rate, summarise
+from dlclinic.checks import positive_int
+from dlclinic.differential import Fit, Grid
 from dlclinic.seeding import seed_everything
 
-VARIANTS = {
-    "reporter_bn": "BN after every hidden conv, raw targets (the report)",
-    "no_bn": "no BatchNorm",
-    "no_last_bn": "BN removed from the last hidden layer only",
-    "bn_momentum_099": "BN momentum 0.99 (Keras' default) instead of 0.9",
-    "bn_no_gamma": "BatchNormalization(scale=False): no γ, as tf.contrib's batch_norm",
-    "bn_output_bias": "output bias at mean(y), zero kernel",
-    "bn_output_init": "output layer initialised at the targets' scale (bias mean(y), kernel std(y)/√16)",
-    "bn_output_scale": "a learnable output scale, started at std(y)",
-    "bn_max_scaled": "targets divided by the training max (the thread's answer)",
-    "bn_standardised": "targets standardised on the training set (the fix)",
-}
-LEARNING_RATES = (1e-5, 1e-4, 1e-3)
+BUILD_LOCK = threading.Lock()  # held by a run while it seeds and builds its net
+CONSTANT_RATIO = 0.01  # predictions whose spread is below 1 % of the targets' ignore the input
+FACTOR_SCENES = 128  # validation scenes on which the factors are measured in batch-statistics mode
+TEST_NMSE, COUNT_MAE = "test NMSE", "count MAE"
+CURVES = ("nmse", "nmse_batch_statistics", "output_scale_ratio", "kernel_norm", "gamma", "beta", "feature_std",
+          "alignment")
 
 
 @dataclass
-class Run:
-    """One trained variant: its model, test predictions in target units, per-epoch validation NMSE, training
-    loss (in the units it was trained on) and, when tracked, the output layer's update and gradient traces."""
+class Curves:
+    """The mechanism over training: at each checkpoint step, on the validation scenes in inference mode."""
 
-    name: str
-    learning_rate: float
-    seed: int
-    model: keras.Model
+    steps: list[int] = field(default_factory=list)
+    values: dict[str, list[float | None]] = field(default_factory=lambda: {key: [] for key in CURVES})
+
+    def add(self, step: int, measured: dict[str, float | None]) -> None:
+        self.steps.append(int(step))
+        for key in CURVES:
+            self.values[key].append(measured[key])
+
+    def record(self) -> dict:
+        """``steps`` and one list per quantity, ``None`` where it does not apply (γ, β without BatchNorm) or the
+        run diverged."""
+        clean = {key: [None if v is None or not math.isfinite(v) else float(v) for v in values]
+                 for key, values in self.values.items()}
+        return {"steps": list(self.steps), **clean}
+
+
+@dataclass
+class RunDetail:
+    """What the case keeps from a run beyond the runner's numbers: its curves and its test maps."""
+
+    curves: Curves
     predictions: np.ndarray
-    val_nmse: list[float] = field(default_factory=list)
-    train_loss: list[float] = field(default_factory=list)
-    tracker: OutputLayerTracker | None = None
-
-    def scores(self, test: Scenes) -> dict[str, float]:
-        """NMSE and count MAE on ``test``."""
-        return {"nmse": nmse(test.maps, self.predictions), "count_mae": count_mae(test.maps, self.predictions)}
 
 
-class ValidationNMSE(keras.callbacks.Callback):
-    """Record the NMSE on validation maps, in target units, at the end of each epoch."""
+class Identity:
+    """No target scaling (the reporter's raw maps)."""
 
-    def __init__(self, predict, val: Scenes) -> None:
-        super().__init__()
-        self.predict_fn, self.val, self.history = predict, val, []
+    def fit(self, y: object) -> Identity:
+        return self
 
-    def on_epoch_end(self, epoch, logs=None) -> None:
-        self.history.append(nmse(self.val.maps, self.predict_fn(self.val.images)))
+    def transform(self, y: object) -> np.ndarray:
+        return np.asarray(y)
 
-
-def variant_options(name: str, train: Scenes) -> dict[str, object]:
-    """The keyword arguments of :func:`build_density_net` that make variant ``name`` (one change each)."""
-    if name not in VARIANTS:
-        raise ValueError(f"name must be one of {sorted(VARIANTS)}; got {name!r}")
-    mean, std = float(train.maps.mean()), float(train.maps.std())
-    return {
-        "no_bn": {"batchnorm": False},
-        "no_last_bn": {"bn_last": False},
-        "bn_momentum_099": {"bn_momentum": 0.99},
-        "bn_no_gamma": {"bn_scale": False},
-        "bn_output_bias": {"output_init": (mean, 0.0)},
-        "bn_output_init": {"output_init": (mean, std)},
-        "bn_output_scale": {"output_scale": std},
-    }.get(name, {})
+    def inverse_transform(self, z: object) -> np.ndarray:
+        return np.asarray(z)
 
 
-def build_variant(name: str, train: Scenes, learning_rate: float) -> tuple[keras.Model, object]:
-    """The compiled model of variant ``name`` and what to call ``fit``/``predict`` on (model or scaled wrapper)."""
-    options = variant_options(name, train)
-    model = build_density_net(train.images.shape[1], learning_rate=learning_rate, **options)
-    if name == "bn_standardised":
-        return model, ScaledTargetModel(model, TargetScaler())
-    if name == "bn_max_scaled":
-        return model, ScaledTargetModel(model, MaxScaler())
-    return model, model
+def checkpoints(steps: int, points: int = 16) -> list[int]:
+    """Step 0 (before training), then about ``points`` log-spaced steps from about ``steps / 100`` to ``steps``
+    (the last); at least six in all."""
+    steps, points = positive_int("steps", steps), positive_int("points", points)
+    if steps < 5 or points < 5:
+        raise ValueError(f"steps and points must each be at least 5; got {steps} and {points}")
+    spaced = np.geomspace(max(1, steps // 100), steps, points).round().astype(int)
+    found = sorted(set(spaced.tolist()) | {steps})
+    if len(found) < 5:
+        found = np.linspace(1, steps, 5).round().astype(int).tolist()
+    return [0, *found]
 
 
-# With ``shared=True`` variants whose nets differ only in their initial weights (or their targets) train in one
-# compiled model: the run's freshly built weights are copied in and its optimizer is reset, so no training step is
-# traced again (quick mode; each training is short enough that tracing is a large share of its cost).
-_COMPILED: dict[tuple, keras.Model] = {}
+def batch_order(n: int, steps: int, batch_size: int, seed: int) -> np.ndarray:
+    """(steps, batch_size) training indices: shuffled epochs from ``seed``, one after another."""
+    rng = np.random.default_rng(seed)
+    epochs = math.ceil(steps * batch_size / n)
+    return np.concatenate([rng.permutation(n) for _ in range(epochs)])[: steps * batch_size].reshape(steps, batch_size)
 
 
-def _shared_net(name: str, train: Scenes, model: keras.Model, learning_rate: float) -> keras.Model:
-    """The compiled net of ``name``'s architecture, holding ``model``'s weights, Adam reset to ``learning_rate``."""
-    options = variant_options(name, train)
-    # the output layer's initial values and the output scale's start are weights, not the architecture
-    architecture = {k: True if k == "output_scale" else v for k, v in options.items() if k != "output_init"}
-    key = (train.images.shape[1:], tuple(sorted(architecture.items())))
-    net = _COMPILED.setdefault(key, model)
-    if net is not model:
-        net.set_weights(model.get_weights())
-        for variable in net.optimizer.variables:  # iterations, Adam's moments, the learning rate
-            variable.assign(np.zeros(variable.shape, variable.dtype))
-        next(v for v in net.optimizer.variables if v.name == "learning_rate").assign(learning_rate)
-    return net
+def step_function(model: keras.Model) -> Callable:
+    """A compiled loop of ``model.train_step`` (what ``fit`` runs per batch) over stacked batches (k, b, …)."""
+    spec = tf.TensorSpec([None, None, *model.input_shape[1:]], tf.float32)
+
+    @tf.function(input_signature=[spec, spec], reduce_retracing=True)
+    def train(xs, ys):
+        for i in tf.range(tf.shape(xs)[0]):
+            model.train_step((xs[i], ys[i]))
+
+    return train
 
 
-def train_variant(
-    name: str,
-    train: Scenes,
-    val: Scenes,
-    test: Scenes,
-    epochs: int,
-    seed: int,
-    learning_rate: float = 1e-3,
-    batch_size: int = 32,
-    track: bool = False,
-    shared: bool = False,
-) -> Run:
-    """Build, train and evaluate one of :data:`VARIANTS` from ``seed``; ``track`` records the output layer.
-    ``shared``: train in the compiled model of the same architecture, if one exists (no new trace; quick mode)."""
-    seed_everything(seed)
-    model, fitter = build_variant(name, train, learning_rate)
-    net = _shared_net(name, train, model, learning_rate) if shared else model
-    if net is not model:
-        fitter = ScaledTargetModel(net, fitter.scaler) if isinstance(fitter, ScaledTargetModel) else net
-
-    def predict(images: np.ndarray) -> np.ndarray:  # eager calls in inference mode: no predict function to trace
-        outputs = np.concatenate([np.asarray(net(images[i:i + 256], training=False))
-                                  for i in range(0, len(images), 256)])
-        return fitter.scaler.inverse_transform(outputs) if isinstance(fitter, ScaledTargetModel) else outputs
-
-    callbacks = [ValidationNMSE(predict, val), EpochBar(epochs, f"{name} lr={learning_rate:g} seed={seed}")]
-    tracker = None
-    if track:
-        probe_y = train.maps[:32]
-        if isinstance(fitter, ScaledTargetModel):
-            probe_y = fitter.scaler.fit(train.maps).transform(probe_y).astype("float32")
-        tracker = OutputLayerTracker(train.images[:32], probe_y, every=10)
-        callbacks.append(tracker)
-    history = fitter.fit(train.images, train.maps, batch_size=batch_size, epochs=epochs, verbose=0, callbacks=callbacks)
-    predictions = predict(test.images)
-    if shared:  # the shared net trains the next run: keep this run's weights in a model of its own
-        if net is model:
-            model = keras.models.clone_model(net)
-        model.set_weights(net.get_weights())
-    return Run(name, learning_rate, seed, model, predictions, callbacks[0].history, history.history["loss"], tracker)
+def _nmse(maps: np.ndarray, predictions: np.ndarray) -> float:
+    return nmse(maps, predictions) if np.all(np.isfinite(predictions)) else math.nan
 
 
-class Treatment(differential.Treatment[Run]):
-    """A row after its sweep (:class:`dlclinic.differential.Treatment`) and its test metrics."""
-
-    def test_nmse(self, test: Scenes) -> tuple[float, float]:
-        """Mean and spread over seeds of the test NMSE at the picked rate."""
-        return summarise([nmse(test.maps, run.predictions) for run in self.seed_runs])
-
-    def test_scores(self, test: Scenes) -> dict[str, float]:
-        """Test NMSE and count MAE, means over seeds at the picked rate."""
-        scores = [run.scores(test) for run in self.seed_runs]
-        return {key: float(np.mean([s[key] for s in scores])) for key in scores[0]}
+def predict_maps(model: keras.Model, images: np.ndarray, scaler, batch_size: int = 256) -> np.ndarray:
+    """``model``'s maps for ``images`` in inference mode, in map units (``scaler``'s inverse applied)."""
+    outputs = [np.asarray(model(images[i:i + batch_size], training=False)) for i in range(0, len(images), batch_size)]
+    return np.asarray(scaler.inverse_transform(np.concatenate(outputs)))
 
 
-def sweep_variant(
-    name: str,
+def measure(model: keras.Model, scenes: Scenes, scaler) -> dict[str, float | None]:
+    """The curves' quantities for ``model`` on ``scenes`` (:data:`CURVES`). NMSE and the output-scale ratio are
+    the net's predictions (inference mode: BatchNorm's moving statistics); the output kernel's norm, the
+    features' spread, the alignment and ``nmse_batch_statistics`` are measured as the optimiser sees the net
+    (the first :data:`FACTOR_SCENES` scenes in batches of 64, each normalised with its own statistics, moving
+    statistics left as they were), so the moving averages' lag does not blur them and the gap between the two
+    NMSEs measures that lag."""
+    predictions = predict_maps(model, scenes.images, scaler)
+    measured = dict.fromkeys(CURVES, math.nan) | last_batchnorm(model)
+    if not np.all(np.isfinite(predictions)):
+        return measured
+    measured.update(nmse=_nmse(scenes.maps, predictions),
+                    output_scale_ratio=float(np.std(predictions) / np.std(scenes.maps)))
+    maps = scenes.maps[:FACTOR_SCENES]
+    features = output_features(model, scenes.images[:FACTOR_SCENES], training=True)
+    if np.all(np.isfinite(features)):
+        layer = output_layer(model)
+        factors = decompose(features, np.asarray(layer.kernel))
+        batch_outputs = features @ np.asarray(layer.kernel).reshape(-1, 1) + np.asarray(layer.bias)
+        batch_maps = np.asarray(scaler.inverse_transform(batch_outputs)).reshape(maps.shape)
+        measured.update(kernel_norm=factors["kernel_norm"], feature_std=factors["feature_std"],
+                        alignment=factors["alignment"], nmse_batch_statistics=_nmse(maps, batch_maps))
+    return measured
+
+
+def train_run(
+    build: Callable[[], keras.Model],
     data: tuple[Scenes, Scenes, Scenes],
-    epochs: int,
+    steps: int,
     batch_size: int,
-    rates: Sequence[float],
-    seeds: Sequence[int],
-    track_rate: float | None = None,
-    shared: bool = False,
-) -> Treatment:
-    """Train ``name`` at each rate (first seed), pick the rate with the lowest final validation NMSE, then
-    repeat it over the other ``seeds``. ``track_rate``: the rate whose run records the output layer;
-    ``shared``: see :func:`train_variant`."""
-    if not rates or not seeds:
-        raise ValueError("rates and seeds must each hold at least one value")
+    seed: int,
+    scaler: type | None = None,
+    points: int = 14,
+) -> Fit:
+    """Seed, build the compiled net (``build()``), fit ``scaler`` (a class: ``TargetScaler`` …, or ``None`` for
+    the raw maps) on the training maps, and train ``steps`` optimiser steps of ``batch_size`` scenes, measuring
+    the validation scenes at :func:`checkpoints`. A run whose validation output stops being finite stops there.
+    Returns the runner's ``Fit``: validation NMSE over steps, test NMSE and count MAE, the constant-output flag
+    and, as ``detail``, the :class:`RunDetail`."""
     train, val, test = data
-    by_rate = {
-        rate: train_variant(name, train, val, test, epochs, seeds[0], rate, batch_size, rate == track_rate, shared)
-        for rate in rates
-    }
-    best, _ = best_learning_rate({rate: run.val_nmse[-1] for rate, run in by_rate.items()}, lower_is_better=True)
-    extra = [train_variant(name, train, val, test, epochs, seed, best, batch_size, shared=shared) for seed in seeds[1:]]
-    return Treatment(name, by_rate, best, [by_rate[best], *extra])
+    with BUILD_LOCK:  # seeding is global: one run at a time seeds and builds (runs.RunPool trains two at once)
+        seed_everything(seed)
+        model = build()
+    run_steps = step_function(model)
+    fitted = (scaler or Identity)().fit(train.maps)
+    targets = np.asarray(fitted.transform(train.maps), dtype="float32")
+    order = batch_order(len(train), steps, batch_size, seed)
+    curves, done = Curves(), 0
+    for step in checkpoints(steps, points):
+        if step > done:
+            chunk = order[done:step]
+            run_steps(tf.constant(train.images[chunk]), tf.constant(targets[chunk]))
+            done = step
+        measured = measure(model, val, fitted)
+        curves.add(step, measured)
+        if not math.isfinite(measured["nmse"]):
+            break
+    predictions = predict_maps(model, test.images, fitted)
+    finite = bool(np.all(np.isfinite(predictions)))
+    scores = {TEST_NMSE: _nmse(test.maps, predictions),
+              COUNT_MAE: count_mae(test.maps, predictions) if finite else math.nan}
+    constant = finite and float(np.std(predictions)) < CONSTANT_RATIO * float(np.std(test.maps))
+    return Fit(seed, compiled_rate(model), curves.steps, curves.values["nmse"], scores, constant,
+               RunDetail(curves, predictions.astype("float32")))
+
+
+def compiled_rate(model: keras.Model) -> float:
+    """The learning rate ``model`` was compiled with."""
+    return float(np.asarray(model.optimizer.learning_rate))
+
+
+def one_thread_per_op(workers: int = 2) -> None:
+    """Single-threaded TensorFlow ops, ``workers`` graphs at a time; only before TensorFlow has run an op."""
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+        tf.config.threading.set_inter_op_parallelism_threads(workers)
+    except RuntimeError as error:
+        raise RuntimeError("one_thread_per_op must run before TensorFlow's first operation (restart the kernel and "
+                           "call it right after the imports)") from error
+
+
+class RunPool:
+    """Runs keyed by ``(row, learning rate, seed)``, trained on ``workers`` threads, each run once."""
+
+    def __init__(self, workers: int = 2) -> None:
+        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="run")
+        self.futures: dict[tuple, Future] = {}
+        self.lock = threading.Lock()
+
+    def submit(self, key: tuple, run: Callable[[], Fit]) -> Future:
+        """Queue ``run`` under ``key`` unless it is already queued or done."""
+        with self.lock:
+            if key not in self.futures:
+                self.futures[key] = self.executor.submit(run)
+            return self.futures[key]
+
+    def trainer(self, name: str, train: Callable[[float | None, int], Fit], seeds: Sequence[int],
+                grid: Grid | None) -> Callable[[float | None, int], Fit]:
+        """Row ``name``'s train function for the runner, its grid's first-seed runs queued now."""
+        if not seeds:
+            raise ValueError("seeds must hold at least one seed")
+        for rate in grid.rates if grid is not None else [None]:
+            self.submit((name, rate, seeds[0]), partial(train, rate, seeds[0]))
+
+        def pooled(rate: float | None, seed: int) -> Fit:
+            if seed != seeds[0]:  # the runner asks for the other seeds only at its final pick: queue them all
+                for other in seeds[1:]:
+                    self.submit((name, rate, other), partial(train, rate, other))
+            return self.submit((name, rate, seed), partial(train, rate, seed)).result()
+
+        return pooled
+
+    def close(self) -> None:
+        """Wait for the queued runs and stop the workers."""
+        self.executor.shutdown(wait=True)

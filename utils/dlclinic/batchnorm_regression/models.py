@@ -1,37 +1,22 @@
-"""The fully convolutional density regressor of the report, and the one-change variants the case compares."""
+"""The fully convolutional density regressor of the report, with the knobs the case's differential turns.
+
+The case's page writes the same builder out (the lesson's code); :func:`same_net` checks, in every run of the
+page, that the two build the same layers with the same initial weights.
+"""
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from dlclinic.backend import keras
 
 DILATIONS = (1, 2, 4, 1)  # receptive field 17 px: wide enough to see a whole σ = 4 blob
+OPTIMIZERS = ("adam", "sgd")
 
 
-@keras.saving.register_keras_serializable(package="dlclinic")
-class OutputScale(keras.layers.Layer):
-    """Multiply by a learnable positive scale exp(s), started at ``initial``: lets a BN net emit tiny values."""
-
-    def __init__(self, initial: float = 1.0, **kwargs) -> None:
-        super().__init__(**kwargs)
-        if initial <= 0:
-            raise ValueError(f"initial scale must be positive; got {initial!r}")
-        self.initial = float(initial)
-
-    def build(self, input_shape) -> None:
-        self.log_scale = self.add_weight(
-            shape=(), initializer=keras.initializers.Constant(math.log(self.initial)), name="log_scale"
-        )
-
-    def call(self, inputs):
-        return inputs * keras.ops.exp(self.log_scale)
-
-    def get_config(self) -> dict:
-        return {**super().get_config(), "initial": self.initial}
-
-
-def output_layer(filters: int, output_init: tuple[float, float] | None) -> keras.layers.Conv2D:
+def output_conv(filters: int, output_init: tuple[float, float] | None) -> keras.layers.Conv2D:
     """The linear 1×1 output conv: Keras' defaults, or bias = mean and kernel std = std / √filters.
 
     With ``output_init=(mean, std)`` the untrained net already emits values of the targets' mean and (roughly)
@@ -49,24 +34,27 @@ def output_layer(filters: int, output_init: tuple[float, float] | None) -> keras
 def build_density_net(
     size: int,
     batchnorm: bool = True,
-    filters: int = 16,
-    output_scale: float | None = None,
-    learning_rate: float = 1e-3,
-    bn_momentum: float = 0.9,
     bn_last: bool = True,
     bn_scale: bool = True,
+    bn_momentum: float = 0.99,
+    optimizer: str = "adam",
+    learning_rate: float = 1e-3,
     output_init: tuple[float, float] | None = None,
+    filters: int = 16,
 ) -> keras.Model:
-    """Conv(3×3)→[BN]→ReLU blocks, then a linear 1×1 conv to one density channel; compiled with Adam + MSE.
+    """Conv(3×3)→[BN]→ReLU blocks, then a linear 1×1 conv to one density channel; compiled with MSE.
 
-    ``batchnorm=True`` is the reporter's net (BN after every hidden conv; the output has none). BN momentum is
-    0.9 rather than Keras' 0.99, so the moving statistics used at prediction settle within a short budget.
-    One-change variants: ``bn_last=False`` drops BN from the last hidden block only; ``bn_scale=False`` drops
-    BN's γ (``tf.contrib.layers.batch_norm``'s default); ``output_scale`` appends an :class:`OutputScale`
-    started at that value; ``output_init`` starts the output layer at the targets' scale (:func:`output_layer`).
+    ``batchnorm=True`` is the reporter's net (BN after every hidden conv, Keras' defaults; the output has none).
+    Knobs: ``bn_last=False`` drops BN from the last hidden block only; ``bn_scale=False`` drops BN's γ and
+    ``bn_momentum=0.999`` is its moving-average decay (``tf.contrib.layers.batch_norm``'s defaults);
+    ``bn_momentum=1.0`` never updates the moving statistics (TF1's ``UPDATE_OPS`` never run); ``optimizer``
+    "adam" or "sgd" (momentum 0.9); ``output_init`` starts the output layer at the targets' scale
+    (:func:`output_conv`).
     """
-    if learning_rate <= 0 or not 0 < bn_momentum < 1:
-        raise ValueError(f"learning_rate must be > 0 and bn_momentum in (0, 1); got {learning_rate}, {bn_momentum}")
+    if not (learning_rate > 0 and 0 < bn_momentum <= 1):
+        raise ValueError(f"learning_rate must be > 0 and bn_momentum in (0, 1]; got {learning_rate}, {bn_momentum}")
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {OPTIMIZERS}; got {optimizer!r}")
     inputs = keras.Input((size, size, 1))
     x = inputs
     for i, dilation in enumerate(DILATIONS):
@@ -75,9 +63,28 @@ def build_density_net(
         if norm:
             x = keras.layers.BatchNormalization(momentum=bn_momentum, scale=bn_scale)(x)
         x = keras.layers.ReLU()(x)
-    outputs = output_layer(filters, output_init)(x)
-    if output_scale is not None:
-        outputs = OutputScale(output_scale)(outputs)
-    model = keras.Model(inputs, outputs, name="density_net_bn" if batchnorm else "density_net")
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
+    outputs = output_conv(filters, output_init)(x)
+    model = keras.Model(inputs, outputs)
+    step = (keras.optimizers.Adam(learning_rate) if optimizer == "adam"
+            else keras.optimizers.SGD(learning_rate, momentum=0.9))
+    model.compile(optimizer=step, loss="mse")
     return model
+
+
+def _layout(model: keras.Model) -> list[tuple[str, dict]]:
+    """Each layer's class and configuration, without the names Keras numbers per session."""
+    return [(type(layer).__name__, {k: v for k, v in layer.get_config().items() if k != "name"})
+            for layer in model.layers]
+
+
+def same_net(a: keras.Model, b: keras.Model) -> bool:
+    """Whether two built models have the same layers (class and configuration), the same weights, the same
+    optimizer (class and configuration) and the same loss."""
+    if _layout(a) != _layout(b) or len(a.weights) != len(b.weights):
+        return False
+    if not all(np.array_equal(np.asarray(u), np.asarray(v)) for u, v in zip(a.weights, b.weights, strict=True)):
+        return False
+    def optimizer(model: keras.Model) -> tuple:
+        config = {k: v for k, v in model.optimizer.get_config().items() if k != "name"}
+        return type(model.optimizer).__name__, config, model.loss
+    return optimizer(a) == optimizer(b)

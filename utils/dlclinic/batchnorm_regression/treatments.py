@@ -1,11 +1,10 @@
-"""Target scaling, fitted on training targets only and undone at prediction: the fix (standardising) and the
-thread's answer (dividing by the training maximum), with a wrapper that trains on scaled targets."""
+"""Target scaling, fitted on training targets only and undone at prediction: the fix (standardising), the
+thread's answer (dividing by the training maximum), and dividing by the standard deviation without centring."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from dlclinic.backend import keras
 from dlclinic.checks import as_float_array
 
 _ROUNDING = 1e-12  # a std this small relative to the values is zero up to rounding
@@ -73,18 +72,28 @@ class MaxScaler:
         return self.scale_
 
 
-class ScaledTargetModel:
-    """A Keras model trained on scaled targets that predicts in original units (cf. TransformedTargetRegressor)."""
+class SpreadScaler:
+    """Divide by the training targets' standard deviation without subtracting their mean: the spread becomes 1,
+    the values stay non-negative."""
 
-    def __init__(self, model: keras.Model, scaler: TargetScaler | MaxScaler | None = None) -> None:
-        self.model = model
-        self.scaler = TargetScaler() if scaler is None else scaler
+    def __init__(self) -> None:
+        self.std_: float | None = None
 
-    def fit(self, x: np.ndarray, y: np.ndarray, **fit_kwargs) -> keras.callbacks.History:
-        """Fit the scaler on ``y`` (training targets only), then the model on the scaled targets."""
-        self.scaler.fit(y)
-        return self.model.fit(x, self.scaler.transform(y).astype("float32"), **fit_kwargs)
+    def fit(self, y: object) -> SpreadScaler:
+        """Learn the population std of all values of ``y`` (pass only training targets); return self."""
+        self.std_ = TargetScaler().fit(y).std_
+        return self
 
-    def predict(self, x: np.ndarray, **predict_kwargs) -> np.ndarray:
-        """Predict and undo the scaling."""
-        return self.scaler.inverse_transform(self.model.predict(x, **predict_kwargs))
+    def transform(self, y: object) -> np.ndarray:
+        """Targets → targets / std."""
+        return as_float_array("y", y) / self._std()
+
+    def inverse_transform(self, z: object) -> np.ndarray:
+        """Model outputs → the original target units."""
+        return as_float_array("z", z) * self._std()
+
+    def _std(self) -> float:
+        if self.std_ is None:
+            raise ValueError("SpreadScaler is not fitted: call fit(y_train) first")
+        return self.std_
+

@@ -1,0 +1,9 @@
+# replaces: diagnose_kernel_alignment
+# mistake: std(w . f) / |w| without dividing by the features' spread s_f: a spread, not an alignment
+def kernel_alignment(model, x):
+    """Alignment of the output layer's kernel with the features that reach it on x (inference mode)."""
+    layer = [layer for layer in model.layers if getattr(layer, "kernel", None) is not None][-1]
+    features = np.asarray(keras.Model(model.input, layer.input)(x, training=False), dtype=float)
+    features = features.reshape(-1, features.shape[-1])
+    w = np.asarray(layer.kernel, dtype=float).reshape(-1)
+    return float(np.std(features @ w) / np.linalg.norm(w))
