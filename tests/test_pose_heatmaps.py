@@ -337,6 +337,33 @@ class TestTraining:
         curve = broken.train([Member("spatial_softmax", 1e-3, 0)])[0]
         assert np.isnan(curve.val_pck[-1]) and not curve.fit().finite
 
+    def test_the_fused_adam_is_keras_adam(self):
+        from dlclinic.backend import keras, tf
+        from dlclinic.pose_heatmaps.training import Adam, one_thread_per_op
+        from dlclinic.seeding import seed_everything
+
+        def trained(optimizer):
+            seed_everything(0)
+            inputs = keras.Input((5,))
+            model = keras.Model(inputs, keras.layers.Dense(3)(keras.layers.Dense(4, activation="relu")(inputs)))
+            optimizer.build(model.trainable_variables)
+            x = tf.constant(np.random.default_rng(1).normal(size=(16, 5)).astype("float32"))
+
+            @tf.function
+            def step():
+                with tf.GradientTape() as tape:
+                    loss = tf.reduce_mean(model(x) ** 2)
+                gradients = tape.gradient(loss, model.trainable_variables)
+                optimizer.apply_gradients(zip(gradients, model.trainable_variables, strict=True))
+
+            for _ in range(20):
+                step()
+            return model.get_weights()
+
+        for ours, theirs in zip(trained(Adam(3e-3)), trained(keras.optimizers.Adam(3e-3)), strict=True):
+            np.testing.assert_allclose(ours, theirs, atol=1e-5)
+        assert isinstance(one_thread_per_op(), bool)  # TensorFlow has started here: it keeps its setting
+
     def test_batches_cover_each_epoch_once_and_peaks_match_numpy(self):
         from dlclinic.pose_heatmaps.training import batch_order, peak_indices
 
