@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from dlclinic.backend import keras, tf
-from dlclinic.differential import Fit, Grid, Metric, pick_rate
+from dlclinic.differential import Fit, Grid, Metric, sweep
 from dlclinic.pose_heatmaps.data import Poses
 from dlclinic.pose_heatmaps.diagnosis import head_layers
 from dlclinic.pose_heatmaps.heatmaps import batch_maps
@@ -205,6 +205,14 @@ def _handle(variable) -> tf.Tensor:
     return variable.handle if isinstance(variable, tf.Variable) else variable.value.handle
 
 
+class _NotMade(Exception):
+    """A training the runner asked for that is not made yet, and those that will follow it."""
+
+    def __init__(self, members: list[Member]) -> None:
+        super().__init__(members)
+        self.members = members
+
+
 class _Program:
     """One compiled training step and read-out for a group of members of given heads, targets and losses."""
 
@@ -317,31 +325,38 @@ class Trainings:
     def prefetch(self, rows: Mapping[str, tuple[Grid | None, Sequence[int]]], select: Metric) -> None:
         """Train in groups what the runner's sweep will ask for: ``rows`` maps a variant to its grid and seeds.
 
-        The first seed at every rate of each grid, then the rates each grid adds while its pick sits at an edge,
-        then the other seeds at each pick: the same steps as :func:`dlclinic.differential.sweep`, done for all
-        rows at once, so the runner finds every training made.
+        The first seed at every rate of each grid (and every seed of an untuned row) first; then the runner's own
+        :func:`~dlclinic.differential.sweep` is replayed on what is made, and whatever it asks for next, for every
+        row at once (a rate beyond an edge pick, or the other seeds at a pick), is trained as one batch of groups,
+        until no row asks for more. The runner then finds every training made.
         """
-        first = []
-        for variant, (grid, seeds) in rows.items():
-            if grid is None:
-                first += [self.member(variant, None, seed) for seed in seeds]
-            else:
-                first += [self.member(variant, rate, seeds[0]) for rate in grid.rates]
-        self.train(first)
-        swept = {variant: grid for variant, (grid, _) in rows.items() if grid is not None}
-        picks: dict[str, float] = {}
-        while swept:
-            extend = {}
-            for variant, grid in swept.items():
-                by_rate = {m.learning_rate: c.val_pck[-1] for m, c in self.done.items()
-                           if m.variant == variant and m.seed == rows[variant][1][0]}
-                picks[variant] = pick_rate(by_rate, select.lower_is_better) or min(by_rate)
-                following = grid.next_rate(list(by_rate), picks[variant])
-                if following is not None:
-                    extend[variant] = following
-            self.train([self.member(v, rate, rows[v][1][0]) for v, rate in extend.items()])
-            swept = {v: swept[v] for v in extend}
-        self.train([self.member(v, picks[v], seed) for v in picks for seed in rows[v][1][1:]])
+        self.train([self.member(variant, rate, seeds[0]) for variant, (grid, seeds) in rows.items()
+                    for rate in (grid.rates if grid is not None else ())]
+                   + [self.member(variant, None, seed) for variant, (grid, seeds) in rows.items()
+                      if grid is None for seed in seeds])
+        while True:
+            wanted: list[Member] = []
+            for variant, (grid, seeds) in rows.items():
+                try:
+                    sweep(self._made(variant, seeds), grid, seeds, select)
+                except _NotMade as missing:
+                    wanted += missing.members
+            if not wanted:
+                return
+            self.train(wanted)
+
+    def _made(self, variant: str, seeds: Sequence[int]) -> Callable[[float | None, int], Fit]:
+        """``train(learning_rate, seed)`` that only looks up trainings made; a missing one raises :class:`_NotMade`
+        with what to train: that one (a rate tried with the first seed), or every further seed at its rate."""
+
+        def made(rate: float | None, seed: int) -> Fit:
+            member = self.member(variant, rate, seed)
+            if member in self.done:
+                return self.done[member].fit()
+            others = [seed] if seed == seeds[0] else list(seeds[1:])
+            raise _NotMade([self.member(variant, rate, s) for s in others])
+
+        return made
 
     def _program(self, members: Sequence[Member]) -> _Program:
         key = tuple(self.variants[m.variant].program for m in members)
