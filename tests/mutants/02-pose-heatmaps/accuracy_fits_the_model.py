@@ -1,4 +1,4 @@
-# replaces: resolved_accuracy
+# replaces: diagnose_resolved_accuracy
 # mistake: builds the metrics with fit, which trains the model (weights and moving statistics change)
 def resolved_accuracy(model, x, y):
     """Class name of the metric Keras builds for metrics=["accuracy"] when model is evaluated on (x, y)."""

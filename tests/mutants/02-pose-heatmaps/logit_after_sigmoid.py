@@ -1,4 +1,4 @@
-# replaces: head_mean_logit
+# replaces: diagnose_head_mean_logit
 # mistake: the model's output, after the sigmoid: probabilities, not logits
 def head_mean_logit(model, x):
     """(channels,) mean of the head BatchNorm's output on x in training mode."""

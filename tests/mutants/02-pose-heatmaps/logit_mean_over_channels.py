@@ -1,4 +1,4 @@
-# replaces: head_mean_logit
+# replaces: diagnose_head_mean_logit
 # mistake: one number averaged over the channels too, instead of one mean per channel
 def head_mean_logit(model, x):
     """(channels,) mean of the head BatchNorm's output on x in training mode."""

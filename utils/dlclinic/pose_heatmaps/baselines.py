@@ -1,4 +1,4 @@
-"""A classical reference: the training set's mean pose, moved onto each image's figure."""
+"""Learning-free references: the training set's mean pose (moved onto each figure, or fixed), the image centre."""
 
 from __future__ import annotations
 
@@ -42,3 +42,14 @@ class MeanPoseBaseline:
         if not self.centred:
             return np.zeros((len(images), 2))
         return np.stack([figure_centre(image) for image in images])
+
+
+def constant_pose(train_keypoints: object, n: int) -> np.ndarray:
+    """(n, K, 2): the training figures' mean keypoints, the same for every image (a floor that ignores the image)."""
+    mean = as_float_array("train_keypoints", train_keypoints, ndim=3).mean(axis=0)
+    return np.broadcast_to(mean, (int(n), *mean.shape)).copy()
+
+
+def image_centre(n: int, n_keypoints: int, height: int, width: int) -> np.ndarray:
+    """(n, K, 2): every keypoint at the centre of the image (the floor that knows only the image's size)."""
+    return np.broadcast_to([(width - 1) / 2, (height - 1) / 2], (int(n), int(n_keypoints), 2)).astype(float)

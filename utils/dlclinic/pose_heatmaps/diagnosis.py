@@ -86,34 +86,6 @@ def bce_floor(beta: object, gamma: object, positive_fraction: object) -> np.ndar
     return (1 - p) * np.logaddexp(0.0, negatives) + p * np.logaddexp(0.0, -positives)
 
 
-class HeadTrace(keras.callbacks.Callback):
-    """Record the head BatchNorm's β and γ (per channel) and the epoch's mean training loss after every epoch."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.steps: list[int] = []
-        self.beta: list[np.ndarray] = []
-        self.gamma: list[np.ndarray] = []
-        self.loss: list[float] = []
-
-    def on_train_begin(self, logs=None) -> None:
-        self._record(0, float("nan"))
-
-    def on_epoch_end(self, epoch, logs=None) -> None:
-        self._record(int(self.model.optimizer.iterations.numpy()), float((logs or {}).get("loss", np.nan)))
-
-    def _record(self, step: int, loss: float) -> None:
-        params = head_bn_parameters(self.model)
-        self.steps.append(step)
-        self.beta.append(params["beta"].copy())
-        self.gamma.append(params["gamma"].copy())
-        self.loss.append(loss)
-
-    def floor(self, positive_fraction: object) -> np.ndarray:
-        """The BCE floor (mean over channels) that β and γ allowed at every recorded step."""
-        return np.array([bce_floor(b, g, positive_fraction).mean() for b, g in zip(self.beta, self.gamma, strict=True)])
-
-
 def accuracy_resolution_source() -> tuple[str, int, str]:
     """(file, line number, line) of the installed Keras where the string "accuracy" becomes CategoricalAccuracy."""
     from keras.src.trainers import compile_utils
@@ -131,6 +103,24 @@ def all_zero_scores(maps: object) -> dict[str, float]:
     maps = as_float_array("maps", maps)
     positive = float(np.mean(maps > 0.5))
     return {"positive_fraction": positive, "binary_accuracy_all_zero": 1.0 - positive}
+
+
+def categorical_accuracy_parts(maps: object, outputs: object) -> dict[str, float]:
+    """What ``CategoricalAccuracy`` scores on (…, K) keypoint maps, and where its score comes from.
+
+    It counts the pixels whose largest output is in the channel of their largest target. On a background pixel
+    every target is 0 and the argmax of zeros is channel 0, so there it only asks whether map 0 has the largest
+    output: ``accuracy = background_share · channel0_wins_on_background + (1 − background_share) · on_joints``.
+    """
+    maps, outputs = as_float_array("maps", maps), as_float_array("outputs", outputs)
+    if maps.shape != outputs.shape or maps.ndim < 2:
+        raise ValueError(f"maps and outputs must be (..., K) arrays of one shape; got {maps.shape} and {outputs.shape}")
+    truth, guess = maps.argmax(axis=-1), outputs.argmax(axis=-1)
+    background = maps.max(axis=-1) <= 0
+    hits = truth == guess
+    return {"accuracy": float(hits.mean()), "background_share": float(background.mean()),
+            "channel0_wins_on_background": float(np.mean(guess[background] == 0)) if background.any() else np.nan,
+            "on_joints": float(hits[~background].mean()) if (~background).any() else np.nan}
 
 
 def frozen_batchnorm_statistics() -> str:

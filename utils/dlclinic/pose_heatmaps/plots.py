@@ -1,4 +1,4 @@
-"""The head figure: BatchNorm's β and γ over training, and the BCE floor they allow beside the measured loss."""
+"""The case's figures, drawn from a record: PCK over steps per head, and the reporter's run as fit prints it."""
 
 from __future__ import annotations
 
@@ -7,22 +7,52 @@ from collections.abc import Mapping
 import matplotlib.pyplot as plt
 import numpy as np
 
-from dlclinic.pose_heatmaps.diagnosis import HeadTrace
+
+def pck_curves(curves: Mapping[str, Mapping], floors: Mapping[str, float], labels: Mapping[str, str],
+               smoke: Mapping[str, Mapping] | None = None):
+    """Test PCK over Adam steps per head (``curves[name]``: steps, pck, spread), mean ± sd over seeds as a band;
+    the learning-free ``floors`` as lines; ``smoke`` (this build's curves) thin and dotted beside them."""
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    for i, (name, curve) in enumerate(curves.items()):
+        steps, pck, spread = (np.asarray(curve[key], dtype=float) for key in ("steps", "pck", "spread"))
+        ax.plot(steps, pck, color=f"C{i}", marker="o", markersize=3, label=labels.get(name, name))
+        ax.fill_between(steps, pck - spread, pck + spread, color=f"C{i}", alpha=0.15, linewidth=0)
+        if smoke is not None and name in smoke:
+            ax.plot(smoke[name]["steps"], smoke[name]["pck"], color=f"C{i}", linestyle=":", linewidth=1)
+    for (label, value), style in zip(floors.items(), ("--", "-.", ":"), strict=False):
+        ax.axhline(value, color="grey", linestyle=style, linewidth=0.9, label=label)
+    if smoke is not None:
+        ax.plot([], [], color="black", linestyle=":", linewidth=1, label="this build (quick), dotted")
+    ax.set(xscale="log", xlabel="Adam steps (log scale)", ylabel="test PCK@0.2", ylim=(0, 1))
+    ax.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    return fig
 
 
-def head_traces(traces: Mapping[str, HeadTrace], positive_fraction: np.ndarray, prior_loss: float):
-    """Two panels over Adam steps: mean β and mean |γ| of the head BN; its BCE floor and the measured loss."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
-    for (label, trace), colour in zip(traces.items(), ("C0", "C1", "C2"), strict=False):
-        steps = np.asarray(trace.steps)
-        left.plot(steps, [b.mean() for b in trace.beta], color=colour, label=f"β, {label}")
-        left.plot(steps, [np.abs(g).mean() for g in trace.gamma], color=colour, ls="--", label=f"|γ|, {label}")
-        right.plot(steps, trace.floor(positive_fraction), color=colour, ls="--", label=f"floor from β, γ, {label}")
-        right.plot(steps[1:], trace.loss[1:], color=colour, marker=".", label=f"measured loss, {label}")
-    right.axhline(prior_loss, color="grey", lw=0.8, ls=":", label="constant prediction at the positive share")
-    left.set(xlabel="Adam step", ylabel="head BatchNorm (mean over maps)")
-    right.set(xlabel="Adam step", ylabel="training BCE", yscale="log")
+def reporter_picture(run: Mapping, smoke: Mapping | None = None):
+    """The reporter's run over steps: "accuracy" as Keras builds it, binary accuracy and test PCK (left); the head
+    BatchNorm's mean β, the training loss and the BCE floor that β and γ allow (right, log scale)."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
+    twin = right.twinx()
+    for data, style, width in ((run, "-", 1.5), (smoke, ":", 1.0)):
+        if data is None:
+            continue
+        steps = np.asarray(data["steps"], dtype=float)
+        tag = "" if data is run else " (this build)"
+        left.plot(steps, data["accuracy_metric"], "C0", linestyle=style, linewidth=width,
+                  label=f"'accuracy' ({data['metric_class']}){tag}")
+        left.plot(steps, data["binary_accuracy"], "C1", linestyle=style, linewidth=width, label=f"binary accuracy{tag}")
+        left.plot(steps, data["pck"], "C2", linestyle=style, linewidth=width, label=f"test PCK@0.2{tag}")
+        right.plot(steps, data["loss"], "C3", linestyle=style, linewidth=width, label=f"training loss{tag}")
+        right.plot(steps, data["floor"], "C4", linestyle=style, linewidth=width, label=f"floor from β, γ{tag}")
+        twin.plot(steps, data["beta"], "C5", linestyle=style, linewidth=width, label=f"mean β{tag}")
+    right.axhline(run["prior_loss"], color="grey", linewidth=0.8, linestyle="--",
+                  label="constant prediction at the positive share")
+    left.set(xscale="log", xlabel="Adam steps (log scale)", ylabel="training batches / test figures", ylim=(0, 1.02))
+    right.set(xscale="log", yscale="log", xlabel="Adam steps (log scale)", ylabel="training BCE")
+    twin.set_ylabel("head BatchNorm β (mean over maps)", color="C5")
+    twin.legend(fontsize=7, loc="upper right")
     left.legend(fontsize=7)
-    right.legend(fontsize=7)
+    right.legend(fontsize=7, loc="lower left")
     fig.tight_layout()
     return fig
