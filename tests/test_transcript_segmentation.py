@@ -439,13 +439,6 @@ class TestControls:
         assert found["window"] in (1, 3) and {"pk", "windowdiff", "f1", "val_pk"} <= set(found)
         assert found["val_pk"] == min(cosine_gap(data, "peaks", windows=(w,))["val_pk"] for w in (1, 3))
 
-    def test_control_rows_carry_the_other_metrics(self):
-        from dlclinic.transcript_segmentation.experiment import control_row
-
-        row = control_row("gap", "the cosine gap", {"pk": 0.3, "windowdiff": 0.4, "f1": 0.5, "window": 3})
-        assert row.value == 0.3 and row.kind == "control" and row.others["f1"] == (0.5, 0.0)
-        assert "window" not in row.others
-
     def test_side_by_side_shows_the_smoke_test_in_brackets(self):
         from dlclinic.transcript_segmentation.report import side_by_side
 

@@ -15,7 +15,7 @@ from functools import cache
 import numpy as np
 
 from dlclinic.backend import keras
-from dlclinic.differential import Fit, Row
+from dlclinic.differential import Fit
 from dlclinic.seeding import seed_everything
 from dlclinic.transcript_segmentation.bag_of_words import ITERATIONS, BagOfWords
 from dlclinic.transcript_segmentation.baselines import constant, random_boundaries, texttiling
@@ -31,6 +31,7 @@ PK = "test Pk"  # the differential's metric: its name in every Fit's test metric
 OTHERS = ("windowdiff", "f1", "pr_auc", "positive_rate", "val_pk", "val_pr_auc")  # also kept per row
 ENCODER_FIT = "train"  # the encoder reads the training topics (and the cue phrases), never val or test text
 GAP_WINDOWS = (1, 2, 3, 5, 8)  # the cosine gap control's windows, one picked on validation
+PATIENCE = 3  # epochs without a better validation loss before a run stops (its best weights kept)
 
 
 @dataclass
@@ -168,8 +169,11 @@ Builder = Callable[..., keras.Model]  # build(n_features, hidden=, bias=, loss=,
 
 class Trainer:
     """Trains scorers on the case's lectures (``bundles``: the splits of each cue rate) and hands the runner a
-    :class:`Fit` per learning rate and seed. Runs are cached by what they train, so rows that decode the same
-    model differently (a cut at 0.5, a validation cut, peak picking) share it. ``build`` is the page's builder."""
+    :class:`Fit` per learning rate and seed. Every run stops once its own objective on the validation lectures
+    has not improved for :data:`PATIENCE` epochs and keeps its best weights; its validation curve is the best
+    loss so far (the loss of the weights it keeps). Runs are cached by what they train, so rows that decode the
+    same model differently (a cut at 0.5, a validation cut, peak picking) share it. ``build`` is the page's
+    builder."""
 
     def __init__(self, build: Builder, bundles: Mapping[float, dict[str, Split]], epochs: int,
                  lstm_epochs: int | None = None, batch_size: int = 256) -> None:
@@ -199,28 +203,45 @@ class Trainer:
         weights = variant.weights(y)
         model = self.build(x.shape[1], hidden=variant.hidden, bias=variant.initial_bias(y),
                            loss=LOSSES[variant.loss](), learning_rate=learning_rate)
+        unweighted = weights == {0: 1.0, 1: 1.0}
         val_weight = np.where(y_val == 1, weights[1], weights[0]).astype(np.float32)
-        validation = (x_val, y_val, val_weight)
+        validation = (x_val, y_val) if unweighted else (x_val, y_val, val_weight)
         if variant.oversample > 1:  # each epoch redrawn, the optimiser's state carried over
-            rng, val_loss = np.random.default_rng(seed), []
-            for epoch in range(self.epochs):
-                order = oversampled_epoch(y, variant.oversample, rng)
-                history = model.fit(x[order], y[order], batch_size=self.batch_size, initial_epoch=epoch,
-                                    epochs=epoch + 1, validation_data=validation, verbose=0)
-                val_loss += history.history["val_loss"]
+            val_loss = self._oversampled_fit(model, x, y, variant.oversample, validation, seed)
         else:
-            class_weight = None if weights == {0: 1.0, 1: 1.0} else weights
-            history = model.fit(x, y, batch_size=self.batch_size, epochs=self.epochs, class_weight=class_weight,
-                                validation_data=validation, verbose=0)
+            stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=PATIENCE, restore_best_weights=True)
+            history = model.fit(x, y, batch_size=self.batch_size, epochs=self.epochs,
+                                class_weight=None if unweighted else weights, validation_data=validation, verbose=0,
+                                callbacks=[stop])
             val_loss = history.history["val_loss"]
         per_epoch = -(-len(y) // self.batch_size)
         scores = {s: model.predict(data[s].features(variant.features), batch_size=4096, verbose=0)[:, 0]
                   for s in ("val", "test")}
         return Trained(per_document(scores["val"], data["val"].labels),
                        per_document(scores["test"], data["test"].labels),
-                       [per_epoch * (e + 1) for e in range(self.epochs)], list(val_loss), model)
+                       [per_epoch * (e + 1) for e in range(len(val_loss))],
+                       [float(v) for v in np.minimum.accumulate(val_loss)], model)
 
-    def bilstm(self, learning_rate: float, seed: int, units: int = 32, patience: int = 3) -> Trained:
+    def _oversampled_fit(self, model: keras.Model, x: np.ndarray, y: np.ndarray, factor: float,
+                         validation: tuple, seed: int) -> list[float]:
+        """Epochs of oversampled draws (:func:`oversampled_epoch`), stopped as ``EarlyStopping`` stops the
+        others (best weights kept); the validation loss after each epoch."""
+        rng, val_loss, best, waited = np.random.default_rng(seed), [], (np.inf, None), 0
+        for epoch in range(self.epochs):
+            order = oversampled_epoch(y, factor, rng)
+            history = model.fit(x[order], y[order], batch_size=self.batch_size, initial_epoch=epoch,
+                                epochs=epoch + 1, validation_data=validation, verbose=0)
+            val_loss.append(float(history.history["val_loss"][-1]))
+            if val_loss[-1] < best[0]:
+                best, waited = (val_loss[-1], model.get_weights()), 0
+            else:
+                waited += 1
+                if waited >= PATIENCE:
+                    break
+        model.set_weights(best[1])
+        return val_loss
+
+    def bilstm(self, learning_rate: float, seed: int, units: int = 32, patience: int = PATIENCE) -> Trained:
         """A BiLSTM over each lecture's per-sentence context features (:func:`gap_features`), its bias at the
         base rate, stopped once the validation loss has not improved for ``patience`` epochs (best weights
         kept). Its validation curve is the best loss so far: the loss of the weights it keeps (cached)."""
@@ -282,13 +303,6 @@ class Trainer:
     def words(self, how: str = "peaks", cue_rate: float = 0.0) -> Callable[[float | None, int], Fit]:
         """The runner's ``train(None, seed)`` for the bag-of-words control (the same run for every seed)."""
         return lambda rate, seed: self.fit_of(self.bag_of_words(cue_rate), how, seed, rate, cue_rate)
-
-
-def control_row(name: str, change: str, metrics: Mapping[str, float], kind: str = "control",
-                reference: str | None = None) -> Row:
-    """A differential row for a segmenter that is not trained (one value): its Pk, and the other metrics."""
-    return Row(name, change, float(metrics["pk"]), 0.0, [0], [float(metrics["pk"])], reference=reference, kind=kind,
-               others={key: (float(metrics[key]), 0.0) for key in OTHERS if key in metrics})
 
 
 def cosine_gap(data: Mapping[str, Split], how: str = "peaks", windows: Sequence[int] = GAP_WINDOWS) -> dict:
