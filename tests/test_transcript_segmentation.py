@@ -494,3 +494,17 @@ def test_the_page_builds_what_the_package_builds():
         page = namespace["build_classifier"](12, **kwargs)
         package = build_sentence_classifier(12, **({"learning_rate": 1e-3} | kwargs))
         assert described(page) == described(package)
+
+
+def test_said_names_rows_by_their_labels_with_the_runners_verdict():
+    from dlclinic.differential import Differential, Metric
+    from dlclinic.transcript_segmentation.report import said
+
+    table = Differential(Metric("test Pk", lower_is_better=True, floor=0.01))
+    table.fixed("a", "row a", [0.30, 0.31, 0.32], kind="trained", others={"f1": 0.5})
+    table.fixed("b", "row b", 0.40, others={"f1": 0.505})
+    record = table.record()
+    assert said(record, "a", "b", {"a": "the fix", "b": "the gap"}) == (
+        "the fix (0.31 ± 0.01, 3 seeds) beats the gap (0.4) on test Pk")
+    assert said(record, "a", "b", {}, key="f1", metric=Metric("F1", False, 0.01)) == (
+        "a (0.5 ± 0, 3 seeds) ties b (0.505) on F1")
