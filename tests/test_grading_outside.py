@@ -7,6 +7,7 @@ tests/test_grading_sandbox.py (the sandboxed ``autograde``, with the attacks).
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -51,6 +52,13 @@ def test_values_come_back_with_their_types():
     back = _roundtrip({"a": [array, (1, 2.0)], 3: "x"})
     assert back["a"][1] == (1, 2.0) and back[3] == "x"
     assert back["a"][0].dtype == np.float32 and np.array_equal(back["a"][0], array)
+
+
+def test_non_finite_floats_cross_as_strict_json():
+    """Jupyter's messages are strict JSON (no Infinity, no NaN): an answer of ``float("inf")`` still comes back."""
+    data = encode([math.inf, -math.inf, math.nan])
+    back = decode(json.loads(json.dumps(data, allow_nan=False)))
+    assert back[:2] == [math.inf, -math.inf] and math.isnan(back[2]) and all(type(v) is float for v in back)
 
 
 def test_functions_say_where_they_were_defined_and_objects_only_their_type():

@@ -5,6 +5,7 @@ import sys
 
 import numpy as np
 import pytest
+from full_record_keys import assert_same_keys_as_full_record, committed_full_record
 from nltk.metrics import segmentation as nltk_segmentation
 from sklearn.metrics import f1_score
 from sklearn.utils.class_weight import compute_class_weight
@@ -270,33 +271,36 @@ class TestBaselinesAndFeatures:
                 load_universal_sentence_encoder()
 
 
-NEW_KEYS = {
-    "cosine_gap": {"pk", "windowdiff", "f1"},
-    "cue_rate": {"pk", "f1"},
-    "oversampling": {"positive_rate"},
-    "overlay": {"measured_rate", "threshold_rate"},
-}
+RECORD_KEYS = {"differential", "evidence", "peak_picked", "cosine_gap", "bow_control", "flip_weight", "encoder_fit",
+               "reference", "sweep", "oversampling", "worlds", "settings", "headline", "reporter", "best",
+               "strongest_baseline", "texttiling"}
 
 
 def check_metric_keys(metrics):
-    for name in ["reporter", "texttiling", "all_zero", "all_one", "best", "cosine_gap"]:
-        assert set(metrics[name]) >= {"pk", "windowdiff", "f1", "pr_auc"}, name
-    for key, inner in NEW_KEYS.items():
-        entries = metrics[key] if key == "cosine_gap" else list(metrics[key].values())
-        for entry in [entries] if key == "cosine_gap" else entries:
-            assert set(entry) >= inner, key
-    assert "0" in metrics["cue_rate"] and len(metrics["cue_rate"]) >= 3
-    assert {"sweep", "treatments", "differential", "headline", "settings"} <= set(metrics)
+    assert RECORD_KEYS <= set(metrics), RECORD_KEYS - set(metrics)
+    assert metrics["encoder_fit"] == "train"
+    assert set(metrics["flip_weight"]) >= {"theory", "measured"}
+    for name, scores in metrics["peak_picked"].items():
+        assert set(scores) >= {"pk", "windowdiff", "f1"}, name
+    assert set(metrics["cosine_gap"]) >= {"pk", "windowdiff", "f1", "window"}
+    assert set(metrics["bow_control"]) >= {"0", "0.5"} and all(
+        set(entry) >= {"val_pr_auc", "pk", "windowdiff", "f1"} for entry in metrics["bow_control"].values())
+    rows = {row["name"]: row for row in metrics["differential"]["rows"]}
+    for name in ("reporter", "prior", "balanced", "threshold", "peaks", "fix", "bag_of_words", "bilstm", "cosine_gap",
+                 "texttiling", "all_zero"):
+        assert {"value", "spread", "seeds", "learning_rate", "grid", "edge", "converged", "degenerate",
+                "verdict"} <= set(rows[name]), name
+    assert {"fix", "best", "strongest_baseline", "fix_vs_baseline", "best_vs_baseline"} <= set(metrics["evidence"])
 
 
 def test_committed_full_record_has_the_quick_keys():
-    from dlclinic.full_runs import load_full_record
-
-    record = load_full_record("01-transcript-segmentation")
-    if record is None:
-        pytest.skip("no full run recorded yet")
+    record = committed_full_record("01-transcript-segmentation")
     check_metric_keys(record)
-    assert record["settings"]["quick"] is False and record["settings"]["seeds"] == 3
+    assert record["settings"]["quick"] is False
+    rows = {row["name"]: row for row in record["differential"]["rows"] if row["kind"] == "trained"}
+    assert all(row["seeds"] >= 3 for row in rows.values()), "every trained row of the full run has >= 3 seeds"
+    assert all(rows[name]["seeds"] >= 5 for name in ("reporter", "fix", record["evidence"]["best"]["name"]))
+    assert not [name for name, row in rows.items() if row["edge"]], "every rate pick inside its grid"
 
 
 @pytest.mark.slow
@@ -305,44 +309,202 @@ def test_quick_run_shows_the_failure_and_the_fix(quick_run):
     assert done.returncode == 0, done.stdout + done.stderr
     metrics = read_metrics(build / "results" / "01-transcript-segmentation.json")
     check_metric_keys(metrics)
-    assert metrics["reporter"]["f1"] < 0.05, "the symptom: the reporter's model predicts (almost) no boundary"
+    assert_same_keys_as_full_record(metrics, "01-transcript-segmentation")
+    assert metrics["reproduced"]["positive_rate"] < 0.05, "the symptom: the reporter's model marks (almost) nothing"
     sweep = metrics["sweep"]
     assert sweep["w1=1"]["positive_rate"] < 0.05 and sweep["w1=81"]["positive_rate"] > 0.95, "the all-0/all-1 flip"
-    overlay = metrics["overlay"]  # the weighted models and the unweighted scores cut at 1/(1+w) flip together
-    for curve in ("measured_rate", "threshold_rate"):
-        assert overlay["w1=1"][curve] < 0.05 and overlay["w1=81"][curve] > 0.95, curve
-    for k, entry in metrics["oversampling"].items():  # oversampling flips where the class weight does
-        assert abs(entry["positive_rate"] - metrics["overlay"][f"w1={k[1:]}"]["measured_rate"]) < 0.2, k
-    assert metrics["cue_rate"]["0.5"]["f1"] > metrics["cue_rate"]["0"]["f1"], "cues help the per-sentence model"
-    assert metrics["best"]["pk"] < metrics["texttiling"]["pk"]
-    assert metrics["best"]["f1"] > metrics["reporter"]["f1"]
-    assert metrics["best"]["f1"] > metrics["all_one"]["f1"]
-    assert metrics["headline"]["fix_vs_baseline"] > 1
+    for curve in ("positive_rate", "threshold_rate"):  # weighted models and the cut at 1/(1+w) flip together
+        assert sweep["w1=1"][curve] < 0.05 and sweep["w1=81"][curve] > 0.95, curve
+    reference = metrics["reference"]
+    assert abs(reference["mean_val_score"] - reference["base_rate"]) < 0.02, "the reference starts at its prior"
+    assert metrics["worlds"]["0.5"]["val_pr_auc"] > metrics["worlds"]["0"]["val_pr_auc"] + 0.1, "cues are readable"
+    picked = metrics["peak_picked"]
+    assert picked["fix"]["pk"] < picked["peaks"]["pk"] - 0.05, "the gap's similarity is the cure"
+    assert picked["cosine_gap"]["pk"] < picked["texttiling"]["pk"]
 
 
 def test_training_is_deterministic_for_a_seed():
-    from dlclinic.transcript_segmentation.experiment import evaluate, prepare, train_sentence_model
+    from dlclinic.transcript_segmentation.experiment import Trainer, Variant, prepare
+    from dlclinic.transcript_segmentation.models import build_sentence_classifier
 
     data = prepare(12, 4, 4, seed=1, dim=16)
-    first, second = (
-        train_sentence_model("context", data, epochs=1, seed=7, context=True, verbose=False) for _ in range(2)
-    )
+    variant = Variant(features="profile", hidden=8, bias="prior")
+    first, second = (Trainer(build_sentence_classifier, {0.0: data}, epochs=2).train(variant, 1e-2, 7)
+                     for _ in range(2))
     for a, b in zip(first.test_scores, second.test_scores, strict=True):
         np.testing.assert_array_equal(a, b)
-    assert set(evaluate(data["test"].labels, first.test_scores)) == {
-        "pk",
-        "windowdiff",
-        "f1",
-        "pr_auc",
-        "positive_rate",
-    }
+    oversampled = Trainer(build_sentence_classifier, {0.0: data}, epochs=2).train(Variant(oversample=3.0), 1e-2, 7)
+    assert len(oversampled.validation) == 2
 
 
-def test_the_bilstm_stops_on_the_validation_loss():
-    from dlclinic.transcript_segmentation.experiment import prepare, train_bilstm
+def test_the_bilstm_stops_on_the_validation_loss_and_keeps_its_best():
+    from dlclinic.transcript_segmentation.experiment import Trainer, prepare
+    from dlclinic.transcript_segmentation.models import build_sentence_classifier
 
     data = prepare(12, 4, 4, seed=1, dim=16)
-    run = train_bilstm("bilstm", data, epochs=40, seed=0, patience=1, verbose=False)
-    assert len(run.val_loss) == len(run.loss) < 40, "a 40-epoch run on 12 lectures should stop early"
-    lengths = [len(labels) for labels in data["test"].labels]
-    assert [len(scores) for scores in run.test_scores] == lengths
+    run = Trainer(build_sentence_classifier, {0.0: data}, epochs=2, lstm_epochs=40).bilstm(1e-2, 0, patience=1)
+    assert len(run.validation) < 40, "a 40-epoch run on 12 lectures should stop early"
+    assert list(run.validation) == sorted(run.validation, reverse=True), "the loss of the weights it keeps"
+    assert [len(scores) for scores in run.test_scores] == [len(labels) for labels in data["test"].labels]
+
+
+class TestDecoding:
+    def test_peak_picking_keeps_the_highest_within_the_radius_and_the_first_of_equals(self):
+        from dlclinic.transcript_segmentation.decoding import peak_mask, peak_pick
+
+        scores = np.array([0.9, 0.1, 0.5, 0.7, 0.6, 0.65, 0.2, 0.1, 0.3, 0.3])
+        assert np.flatnonzero(peak_mask(scores, 2)).tolist() == [3, 8]  # never the first sentence; 8 before 9
+        assert np.flatnonzero(peak_mask(scores, 1)).tolist() == [3, 5, 8]  # 5 is 2 from the higher 3
+        np.testing.assert_array_equal(peak_pick(scores, 2), np.where(peak_mask(scores, 2), scores, 0.0))
+        assert peak_mask(scores, 0)[1:].all()  # radius 0: every sentence but the first is a candidate
+        with pytest.raises(ValueError, match="radius"):
+            peak_mask(scores, -1)
+
+    def test_the_peak_cut_maximises_f1_over_all_boundaries(self):
+        from dlclinic.transcript_segmentation.decoding import best_peak_cut
+
+        labels = np.array([0, 1, 0, 0, 1, 0, 0, 1, 0])
+        scores = np.array([0.0, 0.9, 0.2, 0.1, 0.3, 0.1, 0.4, 0.35, 0.0])
+        peaks = np.array([0, 1, 0, 0, 1, 0, 1, 0, 0], dtype=bool)  # the third boundary is no peak
+        t = best_peak_cut(labels, scores, peaks)
+        best = max(f1_score(labels, peaks & (scores >= c)) for c in scores[peaks])
+        assert f1_score(labels, peaks & (scores >= t)) == pytest.approx(best) and t == pytest.approx(0.3)
+        assert best_peak_cut(labels, scores, np.zeros(9, dtype=bool)) == float("inf")
+
+    def test_decode_cuts_as_asked_and_scores_pr_auc_on_the_raw_scores(self):
+        from dlclinic.transcript_segmentation.decoding import decode
+
+        rng = np.random.default_rng(0)
+        labels = [np.r_[0, (rng.random(29) < 0.15).astype(int)] for _ in range(6)]
+        scores = [np.clip(0.2 + 0.5 * y + rng.normal(0, 0.1, y.size), 0, 1) for y in labels]
+        half = decode(labels, scores, labels, scores, "half")
+        assert half.threshold == 0.5 and half.metrics["positive_rate"] == pytest.approx(
+            np.mean(np.concatenate(scores) >= 0.5))
+        peaks = decode(labels, scores, labels, scores, "peaks")
+        assert {"pk", "windowdiff", "f1", "pr_auc", "positive_rate"} <= set(peaks.metrics)
+        assert peaks.metrics["pr_auc"] == half.metrics["pr_auc"]
+        assert all(not (p[:-1] & p[1:]).any() for p in peaks.predictions), "no two neighbours both marked"
+        with pytest.raises(ValueError, match="how must be"):
+            decode(labels, scores, labels, scores, "median")
+
+
+class TestControls:
+    def test_gap_profile_holds_every_width_at_the_gap_and_its_neighbours(self):
+        from dlclinic.transcript_segmentation.features import cosine_gap_scores, gap_profile
+
+        rng = np.random.default_rng(1)
+        e = rng.normal(size=(12, 5))
+        profile = gap_profile(e, windows=(1, 3), radius=1)
+        assert profile.shape == (12, 2 * 3)
+        np.testing.assert_allclose(profile[:, 2:4], np.stack([cosine_gap_scores(e, 1), cosine_gap_scores(e, 3)], 1),
+                                   atol=1e-6)
+        np.testing.assert_allclose(profile[1:, 0:2], profile[:-1, 2:4], atol=1e-6)  # the gap before
+        assert not profile[0, :2].any() and not profile[-1, 4:].any()  # outside the lecture: 0
+        with pytest.raises(ValueError, match="windows"):
+            gap_profile(e, windows=())
+
+    def test_bag_of_words_finds_a_cue_word_and_reads_its_validation_loss(self):
+        from dlclinic.transcript_segmentation.bag_of_words import ITERATIONS, BagOfWords
+
+        words = ["alpha beta gamma", "delta epsilon zeta", "eta theta iota"]
+        sentences = [f"{'okay moving on ' if i % 5 == 0 else ''}{words[i % 3]} words here" for i in range(200)]
+        labels = np.array([int(i % 5 == 0) for i in range(200)])
+        control = BagOfWords().fit(sentences[:150], labels[:150], sentences[150:], labels[150:])
+        assert len(control.curve) == len(ITERATIONS) and control.curve[-1] < control.curve[0]
+        scores = control.scores(sentences[150:])
+        assert scores[labels[150:] == 1].min() > scores[labels[150:] == 0].max()
+        with pytest.raises(ValueError, match="both classes"):
+            BagOfWords().fit(sentences[:10], np.zeros(10), sentences[:5], np.zeros(5))
+
+    def test_variants_weigh_and_start_where_their_objective_wants(self):
+        from dlclinic.transcript_segmentation.experiment import Variant
+
+        y = np.r_[np.zeros(90), np.ones(10)]
+        assert Variant().weights(y) == {0: 1.0, 1: 1.0} and Variant().initial_bias(y) == 0.0
+        assert Variant(bias="prior").initial_bias(y) == pytest.approx(np.log(10 / 90))
+        balanced = Variant(class_weight="balanced", bias="prior")
+        assert balanced.weights(y) == pytest.approx({0: 100 / 180, 1: 5.0})
+        assert balanced.initial_bias(y) == pytest.approx(0.0)  # w1 / w0 = n_neg / n_pos: the prior is 1/2
+        assert Variant(oversample=9.0, bias="prior").initial_bias(y) == pytest.approx(0.0)
+        with pytest.raises(ValueError, match="oversample"):
+            Variant(oversample=3.0, class_weight=2.0)
+        with pytest.raises(ValueError, match="unknown"):
+            Variant(features="words")
+
+    def test_cosine_gap_control_picks_its_window_on_validation(self):
+        from dlclinic.transcript_segmentation.experiment import cosine_gap, prepare
+
+        data = prepare(12, 6, 6, seed=1, dim=16)
+        found = cosine_gap(data, "peaks", windows=(1, 3))
+        assert found["window"] in (1, 3) and {"pk", "windowdiff", "f1", "val_pk"} <= set(found)
+        assert found["val_pk"] == min(cosine_gap(data, "peaks", windows=(w,))["val_pk"] for w in (1, 3))
+
+    def test_side_by_side_shows_the_smoke_test_in_brackets(self):
+        from dlclinic.transcript_segmentation.report import side_by_side
+
+        evidence, smoke = {"a": {"pk": 0.31}}, {"a": {"pk": 0.334}}
+        text = side_by_side(evidence, smoke, [("row a", "a")], [("Pk", "pk"), ("F1", "f1")]).data
+        assert "| row a | 0.31 (0.334) | — (—) |" in text and "smoke test" in text
+        assert "(" not in side_by_side(evidence, None, [("row a", "a")], [("Pk", "pk")]).data.splitlines()[-1]
+
+
+def test_the_trainer_hands_the_runner_fits_and_shares_runs_between_decodings():
+    from dlclinic.differential import Differential, Grid, Metric
+    from dlclinic.transcript_segmentation.experiment import PK, Trainer, Variant, prepare
+    from dlclinic.transcript_segmentation.models import build_sentence_classifier
+
+    data = prepare(12, 6, 6, seed=1, dim=16)
+    trainer = Trainer(build_sentence_classifier, {0.0: data}, epochs=5)
+    table = Differential(Metric(PK, True, 0.01), select=Metric("validation loss", True, 1e-3))
+    prior = Variant(bias="prior")
+    table.train("half", "cut at 0.5", trainer.scorer(prior, "half"), [0], Grid((1e-2,), 1e-2, 1e-2))
+    table.train("peaks", "peaks", trainer.scorer(prior, "peaks"), [0], Grid((1e-2,), 1e-2, 1e-2), reference="half")
+    assert len(trainer.runs) == 1, "the two decodings share one trained model"
+    fit = table["half"].fits[0]
+    assert len(fit.steps) == len(fit.validation) == 5 and {PK, "f1", "val_pk", "val_pr_auc"} <= set(fit.test)
+    mean = np.concatenate(fit.detail[0].val_scores).mean()
+    assert abs(mean - data["train"].y.mean()) < 0.05, "started at the prior, it stays near the base rate"
+    words = trainer.words("peaks")(None, 0)
+    assert words.learning_rate is None and len(words.validation) == len(words.steps)
+    with pytest.raises(KeyError, match="cue rate 0.5"):
+        trainer.bundle(0.5)
+
+
+def test_the_page_builds_what_the_package_builds():
+    """The builder written out on the page (what the differential trains) and the package's, which the
+    assignment uses, make the same model."""
+    import json
+    from pathlib import Path
+
+    from dlclinic.backend import keras
+    from dlclinic.transcript_segmentation.models import build_sentence_classifier
+
+    notebook = Path(__file__).resolve().parents[1] / "book" / "cases" / "01-transcript-segmentation.ipynb"
+    cells = ["".join(c["source"]) for c in json.loads(notebook.read_text())["cells"] if c["cell_type"] == "code"]
+    source = next(c for c in cells if "def build_classifier(" in c)
+    namespace = {"keras": keras}
+    exec(source[: source.index("\n\n\n")], namespace)  # the function only, not the cell's training
+
+    def described(model):
+        layers = [(type(layer).__name__, {k: v for k, v in layer.get_config().items() if k != "name"})
+                  for layer in model.layers]
+        return layers, type(model.optimizer).__name__, float(model.optimizer.learning_rate), model.loss
+
+    for kwargs in ({"hidden": 0, "bias": 0.0}, {"hidden": 32, "bias": -2.2, "learning_rate": 3e-3}):
+        page = namespace["build_classifier"](12, **kwargs)
+        package = build_sentence_classifier(12, **({"learning_rate": 1e-3} | kwargs))
+        assert described(page) == described(package)
+
+
+def test_said_names_rows_by_their_labels_with_the_runners_verdict():
+    from dlclinic.differential import Differential, Metric
+    from dlclinic.transcript_segmentation.report import said
+
+    table = Differential(Metric("test Pk", lower_is_better=True, floor=0.01))
+    table.fixed("a", "row a", [0.30, 0.31, 0.32], kind="trained", others={"f1": 0.5})
+    table.fixed("b", "row b", 0.40, others={"f1": 0.505})
+    record = table.record()
+    assert said(record, "a", "b", {"a": "the fix", "b": "the gap"}) == (
+        "the fix (0.31 ± 0.01, 3 seeds) beats the gap (0.4) on test Pk")
+    assert said(record, "a", "b", {}, key="f1", metric=Metric("F1", False, 0.01)) == (
+        "a (0.5 ± 0, 3 seeds) ties b (0.505) on F1")

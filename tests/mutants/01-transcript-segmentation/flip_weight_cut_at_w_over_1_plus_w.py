@@ -1,4 +1,4 @@
-# replaces: flip_weight
+# replaces: diagnose_flip_weight
 # mistake: puts the weighted model's cut at w / (1 + w) instead of 1 / (1 + w), so returns t / (1 - t)
 def flip_weight(scores, base_rate):
     """The smallest class-1 weight at which scores cut at 1/(1 + w) mark at least base_rate of them positive."""

@@ -1,4 +1,4 @@
-# replaces: flip_weight
+# replaces: diagnose_flip_weight
 # mistake: returns the threshold t itself instead of the weight (1 - t) / t it corresponds to
 def flip_weight(scores, base_rate):
     """The smallest class-1 weight at which scores cut at 1/(1 + w) mark at least base_rate of them positive."""

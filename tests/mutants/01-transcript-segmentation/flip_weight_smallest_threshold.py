@@ -1,4 +1,4 @@
-# replaces: flip_weight
+# replaces: diagnose_flip_weight
 # mistake: takes the smallest score that marks enough positives (the all-1s end) instead of the largest
 def flip_weight(scores, base_rate):
     """The smallest class-1 weight at which scores cut at 1/(1 + w) mark at least base_rate of them positive."""

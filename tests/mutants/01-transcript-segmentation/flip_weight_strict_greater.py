@@ -1,4 +1,4 @@
-# replaces: flip_weight
+# replaces: diagnose_flip_weight
 # mistake: counts scores strictly above the cut (>) where Keras-style predictions use >=, so ties are lost
 def flip_weight(scores, base_rate):
     """The smallest class-1 weight at which scores cut at 1/(1 + w) mark at least base_rate of them positive."""

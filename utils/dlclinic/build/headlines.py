@@ -28,7 +28,8 @@ class Headline:
 
 HEADLINES = {
     "01-transcript-segmentation": Headline(
-        "Pk (segmentation error)", True, "reporter.pk", "texttiling.pk", "TextTiling", "best.pk", "the fix"
+        "Pk (segmentation error)", True, "reporter.pk", "strongest_baseline.pk",
+        "the strongest learning-free baseline", "best.pk", "the best trained model"
     ),
     "02-pose-heatmaps": Headline(
         "PCK (share of keypoints found)", False, "reporter.pck", "baseline.pck", "the mean pose", "best.pck", "the fix"

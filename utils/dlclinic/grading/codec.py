@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import io
+import math
 import types
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,7 @@ import numpy as np
 MAX_DEPTH = 32
 _NATIVE = {type(None): "none", bool: "bool", int: "int", float: "float", str: "str"}
 _CONTAINERS = {list: "list", tuple: "tuple"}
+_NON_FINITE = ("inf", "-inf", "nan")  # how a non-finite Python float travels
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,8 @@ def encode(value: object, depth: int = 0) -> dict:
     name = type_name(value)
     if depth > MAX_DEPTH:
         return {"t": "opaque", "type": name, "error": "nested too deeply"}
+    if type(value) is float and not math.isfinite(value):  # JSON has no inf or nan; Jupyter's messages drop them
+        return {"t": "float", "type": name, "v": repr(value)}
     if type(value) in _NATIVE:
         return {"t": _NATIVE[type(value)], "type": name, "v": value}
     if type(value) in _CONTAINERS:
@@ -100,6 +104,8 @@ def decode(data: object, depth: int = 0) -> Any:
     kind, value = data["t"], data.get("v")
     native = {"none": type(None), "bool": bool, "int": int, "float": float, "str": str}
     if kind in native:
+        if kind == "float" and value in _NON_FINITE:
+            return float(value)
         if type(value) is not native[kind] and not (kind == "float" and type(value) is int):
             raise ValueError(f"a {kind} that holds {type(value).__name__}")
         return float(value) if kind == "float" else value

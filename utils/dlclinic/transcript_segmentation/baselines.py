@@ -10,7 +10,9 @@ from nltk.tokenize.texttiling import TextTilingTokenizer
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from dlclinic.checks import positive_int
-from dlclinic.transcript_segmentation.features import gap_features
+from dlclinic.transcript_segmentation.features import cosine_gap_scores
+
+__all__ = ["constant", "cosine_gap_scores", "random_boundaries", "texttiling"]
 
 
 class _TextTilingTokenizer(TextTilingTokenizer):
@@ -70,11 +72,3 @@ def random_boundaries(n: int, rate: float, rng: np.random.Generator) -> np.ndarr
     if not 0 <= rate <= 1:
         raise ValueError(f"rate must be in [0, 1]; got {rate!r}")
     return (rng.random(positive_int("n", n)) < rate).astype(int)
-
-
-def cosine_gap_scores(embeddings: object, window: int = 1) -> np.ndarray:
-    """A learning-free boundary score: 1 - cosine similarity between the mean embeddings of the ``window``
-    sentences before each gap and the ``window`` sentences after it (0 for the first sentence)."""
-    scores = 1.0 - gap_features(embeddings, window)[:, -1]
-    scores[0] = 0.0
-    return scores

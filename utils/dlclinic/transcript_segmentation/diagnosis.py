@@ -37,7 +37,7 @@ def flip_weight(scores: object, base_rate: float) -> float:
     sentences as positive: w = (1 - t) / t for the largest score t with mean(scores >= t) >= base_rate
     (``inf`` when that t is 0)."""
     values = _scores(scores)
-    if isinstance(base_rate, bool) or not isinstance(base_rate, int | float) or not 0 < base_rate < 1:
+    if isinstance(base_rate, bool) or not isinstance(base_rate, int | float | np.floating) or not 0 < base_rate < 1:
         raise ValueError(f"base_rate must be a number in the open interval (0, 1); got {base_rate!r}")
     ordered = np.sort(values)
     candidates = np.unique(ordered)

@@ -1,23 +1,37 @@
-"""One run of the case: the data bundle, and training any variant to per-document scores on val and test."""
+"""One run of the case: the lectures and their embeddings, and any scorer trained into what the shared runner
+(:mod:`dlclinic.differential`) reads: a :class:`~dlclinic.differential.Fit` per learning rate and seed.
+
+Every scorer, trained or not, is decoded the same way (:mod:`.decoding`) and judged on the test lectures; the
+learning rate is picked on the row's own training objective measured on the validation lectures.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from functools import cache
 
 import numpy as np
 
 from dlclinic.backend import keras
-from dlclinic.progress import EpochBar
-from dlclinic.second_edition import best_learning_rate
+from dlclinic.differential import Fit
 from dlclinic.seeding import seed_everything
+from dlclinic.transcript_segmentation.bag_of_words import ITERATIONS, BagOfWords
+from dlclinic.transcript_segmentation.baselines import constant, random_boundaries, texttiling
 from dlclinic.transcript_segmentation.corpus import topic_sentences
 from dlclinic.transcript_segmentation.data import CUE_PHRASES, Documents, make_documents, split_topics
+from dlclinic.transcript_segmentation.decoding import decode
 from dlclinic.transcript_segmentation.embeddings import TfidfSvdEncoder, embed_documents
-from dlclinic.transcript_segmentation.features import gap_features
+from dlclinic.transcript_segmentation.features import cosine_gap_scores, gap_features, gap_profile
 from dlclinic.transcript_segmentation.metrics import segmentation_scores
-from dlclinic.transcript_segmentation.models import build_bilstm_segmenter, build_sentence_classifier, pad_documents
-from dlclinic.transcript_segmentation.treatments import best_threshold, class_weights, output_bias_init
+from dlclinic.transcript_segmentation.models import build_bilstm_segmenter, pad_documents
+
+PK = "test Pk"  # the differential's metric: its name in every Fit's test metrics
+OTHERS = ("windowdiff", "f1", "pr_auc", "positive_rate", "val_pk", "val_pr_auc")  # also kept per row
+ENCODER_FIT = "train"  # the encoder reads the training topics (and the cue phrases), never val or test text
+GAP_WINDOWS = (1, 2, 3, 5, 8)  # the cosine gap control's windows, one picked on validation
+PATIENCE = 3  # epochs without a better validation loss before a run stops (its best weights kept)
 
 
 @dataclass
@@ -35,22 +49,31 @@ class Split:
     def y(self) -> np.ndarray:
         return np.concatenate(self.labels).astype(np.float32)
 
-    def features(self, context: bool) -> np.ndarray:
-        """Stacked per-sentence inputs: the embedding alone, or with the gap features."""
-        return np.vstack([gap_features(e) if context else e for e in self.embeddings])
+    @property
+    def sentences(self) -> list[str]:
+        return [s for document in self.documents.sentences for s in document]
+
+    def features(self, kind: str) -> np.ndarray:
+        """Stacked per-sentence inputs of one :data:`FEATURES` kind."""
+        return np.vstack([FEATURES[kind](e) for e in self.embeddings])
+
+
+FEATURES: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "embedding": lambda e: e,  # the reporter's input: one sentence's embedding
+    "context": gap_features,  # that embedding, the previous one's, and the similarity across the gap
+    "profile": gap_profile,  # only similarities across the gap and its neighbours, at several widths
+}
 
 
 @cache
 def encoder(seed: int = 0, dim: int = 64) -> TfidfSvdEncoder:
-    """The sentence encoder every split shares, fitted without labels on the whole corpus and the cue phrases.
-
-    It plays the part of a pretrained encoder (the reporter's USE had read far more than this corpus, spoken
-    discourse markers included), so unseen topics and cue phrases still get embeddings. The cue phrases are
-    repeated so that their words weigh in the projection about as a marker heard in many lectures would.
-    Cached: every cue rate's lectures are embedded by the same encoder.
-    """
-    corpus = [s for text in topic_sentences().values() for s in text]
-    return TfidfSvdEncoder(dim, seed=seed).fit(corpus + list(CUE_PHRASES) * 5)
+    """The sentence encoder every split shares, fitted without labels on the training topics' text and the cue
+    phrases: it plays the part of the reporter's pretrained encoder, and it has never read a validation or test
+    topic. The cue phrases are repeated so that their words weigh in the projection about as a marker heard in
+    many lectures would. Cached: every cue rate's lectures are embedded by the same encoder."""
+    corpus = topic_sentences()
+    text = [s for topic in split_topics(seed)["train"] for s in corpus[topic]]
+    return TfidfSvdEncoder(dim, seed=seed).fit(text + list(CUE_PHRASES) * 5)
 
 
 def prepare(
@@ -73,224 +96,258 @@ def held_out(n: int, seed: int, lecture_seed: int, dim: int = 64) -> Split:
     return Split(docs, embed_documents(encoder(seed, dim).encode, docs.sentences))
 
 
-@dataclass
-class Run:
-    """Per-document scores of one trained variant, and its training (and, where it validates, validation) loss
-    per epoch."""
-
-    name: str
-    val_scores: list[np.ndarray]
-    test_scores: list[np.ndarray]
-    loss: list[float] = field(default_factory=list)
-    val_loss: list[float] = field(default_factory=list)
-
-
-def per_document(flat: np.ndarray, like: list[np.ndarray]) -> list[np.ndarray]:
+def per_document(flat: np.ndarray, like: Sequence[np.ndarray]) -> list[np.ndarray]:
     """Split one flat array of per-sentence values into per-document arrays shaped like ``like``."""
     bounds = np.cumsum([0] + [len(a) for a in like])
     return [flat[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
-class _Oversampled(keras.utils.PyDataset):
-    """Epochs drawn with replacement, each positive ``factor`` times as likely as each negative: oversampling the
-    minority class, in expectation the objective of a class weight ``factor`` (the same number of steps)."""
+@dataclass(frozen=True)
+class Variant:
+    """How one per-sentence scorer is trained: what it reads, its hidden layer, where its output bias starts
+    ("zero" or "prior": log(w n_pos / n_neg), the best constant of its own, possibly weighted, objective), the
+    class-1 weight (``None``, "balanced" for n / (2 n_c), or a number), the loss ("bce"; "focal": γ = 2 with
+    α inactive; "focal_alpha": γ = 2 and α = 0.9 applied), oversampling of the positives, and the cue rate."""
 
-    def __init__(self, x: np.ndarray, y: np.ndarray, factor: float, batch_size: int, seed: int) -> None:
-        super().__init__()
-        self.x, self.y, self.batch_size = x, y, batch_size
-        self.p = np.where(y == 1, factor, 1.0) / np.where(y == 1, factor, 1.0).sum()
-        self.rng = np.random.default_rng(seed)
-        self.on_epoch_end()
+    features: str = "embedding"
+    hidden: int = 0
+    bias: str = "zero"
+    class_weight: float | str | None = None
+    loss: str = "bce"
+    oversample: float = 1.0
+    cue_rate: float = 0.0
 
-    def __len__(self) -> int:
-        return -(-len(self.y) // self.batch_size)
+    def __post_init__(self) -> None:
+        if self.features not in FEATURES or self.bias not in ("zero", "prior") or self.loss not in LOSSES:
+            raise ValueError(f"unknown features, bias or loss in {self!r}")
+        if self.oversample < 1 or (self.oversample > 1 and self.class_weight is not None):
+            raise ValueError(f"oversample must be >= 1 and come without a class weight; got {self!r}")
 
-    def __getitem__(self, i: int) -> tuple[np.ndarray, np.ndarray]:
-        batch = self.order[i * self.batch_size : (i + 1) * self.batch_size]
-        return self.x[batch], self.y[batch]
+    def weights(self, y: np.ndarray) -> dict[int, float]:
+        """The class weights of the objective (oversampling ×k counts as a weight k, its expectation)."""
+        pos, neg = float(y.sum()), float(y.size - y.sum())
+        if self.class_weight == "balanced":
+            return {0: y.size / (2 * neg), 1: y.size / (2 * pos)}
+        return {0: 1.0, 1: float(self.oversample if self.class_weight is None else self.class_weight)}
 
-    def on_epoch_end(self) -> None:
-        self.order = self.rng.choice(len(self.y), size=len(self.y), p=self.p)
-
-
-def train_sentence_model(
-    name: str,
-    data: dict[str, Split],
-    epochs: int,
-    seed: int = 0,
-    *,
-    context: bool = False,
-    class_weight: dict[int, float] | None = None,
-    bias_init: bool = False,
-    loss: keras.losses.Loss | str = "binary_crossentropy",
-    learning_rate: float = 3e-3,
-    oversample: float = 1.0,
-    verbose: bool = True,
-) -> Run:
-    """A per-sentence classifier (the reporter's head, or a small MLP on context features) and its scores.
-
-    ``oversample`` > 1 draws each epoch's sentences with replacement, positives that many times as likely
-    (the same number of steps as without it).
-    """
-    seed_everything(seed)
-    x, y = data["train"].features(context), data["train"].y
-    bias = output_bias_init(y) if bias_init else 0.0
-    model = build_sentence_classifier(
-        x.shape[1], hidden=32 if context else 0, bias=bias, loss=loss, learning_rate=learning_rate
-    )
-    bar = [EpochBar(epochs, name)] if verbose else []
-    batch_size = 256
-    if oversample == 1.0:
-        history = model.fit(
-            x, y, batch_size=batch_size, epochs=epochs, class_weight=class_weight, verbose=0, callbacks=bar
-        )
-    else:
-        if class_weight is not None or oversample <= 0:
-            raise ValueError(f"oversample must be > 0 and come without class_weight; got {oversample!r}")
-        batches = _Oversampled(x, y, oversample, batch_size, seed)
-        history = model.fit(batches, epochs=epochs, verbose=0, callbacks=bar)
-    scores = {s: model.predict(data[s].features(context), batch_size=4096, verbose=0)[:, 0] for s in ("val", "test")}
-    return Run(
-        name,
-        per_document(scores["val"], data["val"].labels),
-        per_document(scores["test"], data["test"].labels),
-        history.history["loss"],
-    )
+    def initial_bias(self, y: np.ndarray) -> float:
+        if self.bias == "zero":
+            return 0.0
+        w = self.weights(y)
+        return float(np.log(w[1] * y.sum() / (w[0] * (y.size - y.sum()))))
 
 
-def train_bilstm(
-    name: str,
-    data: dict[str, Split],
-    epochs: int,
-    seed: int = 0,
-    units: int = 32,
-    patience: int = 3,
-    verbose: bool = True,
-) -> Run:
-    """The sequence model: a BiLSTM over each lecture's per-sentence gap features, bias at the base rate.
-
-    Training stops once the loss on the validation lectures has not improved for ``patience`` epochs and keeps
-    the best weights: with many lectures and epochs the BiLSTM otherwise memorises the training topics.
-    """
-    seed_everything(seed)
-    padded = {s: pad_documents([gap_features(e) for e in data[s].embeddings]) for s in ("train", "val", "test")}
-    labels = {s: pad_documents([label[:, None] for label in data[s].labels])[0] for s in ("train", "val")}
-    (x, mask), (x_val, mask_val) = padded["train"], padded["val"]
-    model = build_bilstm_segmenter(x.shape[2], units=units, bias=output_bias_init(data["train"].y))
-    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
-    callbacks = [stop, EpochBar(epochs, name)] if verbose else [stop]
-    history = model.fit(
-        x,
-        labels["train"],
-        sample_weight=mask,
-        validation_data=(x_val, labels["val"], mask_val),
-        batch_size=32,
-        epochs=epochs,
-        verbose=0,
-        callbacks=callbacks,
-    )
-    scores = {}
-    for s in ("val", "test"):
-        out = model.predict(padded[s][0], batch_size=64, verbose=0)[..., 0]
-        scores[s] = [out[i, : len(e)] for i, e in enumerate(data[s].embeddings)]
-    return Run(name, scores["val"], scores["test"], history.history["loss"], history.history["val_loss"])
-
-
-def hard(scores: list[np.ndarray], threshold: float = 0.5) -> list[np.ndarray]:
-    """0/1 labels from per-document scores: 1 where the score reaches the threshold."""
-    return [(s >= threshold).astype(int) for s in scores]
-
-
-def evaluate(labels: list[np.ndarray], scores: list[np.ndarray], threshold: float = 0.5) -> dict[str, float]:
-    """Pk, WindowDiff, F1 and PR-AUC of scores thresholded at ``threshold``, plus the predicted-positive rate."""
-    predictions = hard(scores, threshold)
-    return segmentation_scores(labels, predictions, scores) | {
-        "positive_rate": float(np.concatenate(predictions).mean())
-    }
-
-
-# The differential diagnosis: one change per row from the reporter's setup (one sentence embedding in, one
-# sigmoid out, binary cross-entropy, cut at 0.5). "threshold" reuses the reporter's models with a cut chosen on
-# the validation lectures; "cue phrases" trains the reporter's model on lectures that carry cue phrases.
-VARIANTS: dict[str, dict] = {
-    "reporter's setup": {},
-    "class weight n / (2 n_c)": {"class_weight": "balanced"},
-    "output bias at log(pos/neg)": {"bias_init": True},
-    "threshold chosen on validation": {"threshold": "validation"},
-    "focal loss, γ = 2 (α inactive)": {"loss": ("focal", False)},
-    "focal loss, γ = 2, α = 0.9 with class balancing": {"loss": ("focal", True)},
-    "oversampling positives ×9": {"oversample": 9.0},
-    "context window (gap features, small MLP)": {"context": True},
-    "cue phrases in the lectures": {"data": "cues"},
+LOSSES: dict[str, Callable[[], keras.losses.Loss | str]] = {
+    "bce": lambda: "binary_crossentropy",
+    "focal": lambda: keras.losses.BinaryFocalCrossentropy(gamma=2.0, alpha=0.9, apply_class_balancing=False),
+    "focal_alpha": lambda: keras.losses.BinaryFocalCrossentropy(gamma=2.0, alpha=0.9, apply_class_balancing=True),
 }
-# The rows repeated over seeds: the reference, the fix's ingredient, and the two the reporter's world turns on.
-HEADLINE = (
-    "reporter's setup",
-    "threshold chosen on validation",
-    "class weight n / (2 n_c)",
-    "context window (gap features, small MLP)",
-    "cue phrases in the lectures",
-)
-
-
-def _variant_kwargs(spec: dict, data: dict[str, Split]) -> dict:
-    kwargs = {k: v for k, v in spec.items() if k not in ("threshold", "data")}
-    if kwargs.get("class_weight") == "balanced":
-        kwargs["class_weight"] = class_weights(data["train"].y)
-    if "loss" in kwargs:
-        _, balanced = kwargs["loss"]
-        kwargs["loss"] = keras.losses.BinaryFocalCrossentropy(gamma=2.0, alpha=0.9, apply_class_balancing=balanced)
-    return kwargs
 
 
 @dataclass
-class Row:
-    """One differential row: the learning rate chosen on validation Pk, and the test metrics per seed there."""
+class Trained:
+    """A trained scorer: its per-document scores on the validation and test lectures, its validation objective
+    after each of ``steps``, and the model (where there is one)."""
 
-    learning_rate: float
-    val_pk: dict[float, float]
-    test: list[dict[str, float]]
+    val_scores: list[np.ndarray]
+    test_scores: list[np.ndarray]
+    steps: list[int]
+    validation: list[float]
+    model: object = None
 
 
-def differential(
-    data: dict[str, Split],
-    cue_data: dict[str, Split],
-    epochs: int,
-    learning_rates: list[float],
-    seeds: list[int],
-    known: dict[tuple[str, float, int], Run] | None = None,
-    verbose: bool = True,
-) -> dict[str, Row]:
-    """Train every row of ``VARIANTS`` at each learning rate (first seed), keep the rate with the best
-    validation Pk, then repeat that rate over the other seeds for the ``HEADLINE`` rows. ``known`` holds runs
-    already trained, keyed (variant, learning rate, seed); "threshold" rows share the reporter's runs."""
-    known = {} if known is None else known
-    rows = {}
-    for name, spec in VARIANTS.items():
-        bundle = cue_data if spec.get("data") == "cues" else data
-        trained = "reporter's setup" if "threshold" in spec else name
+def oversampled_epoch(y: np.ndarray, factor: float, rng: np.random.Generator) -> np.ndarray:
+    """Indices of one epoch drawn with replacement, each positive ``factor`` times as likely as each negative:
+    oversampling the minority class, in expectation the objective of a class weight ``factor`` (an epoch of
+    the same length)."""
+    weight = np.where(y == 1, factor, 1.0)
+    return rng.choice(len(y), size=len(y), p=weight / weight.sum())
 
-        def run(rate: float, seed: int, name=name, spec=spec, bundle=bundle, trained=trained) -> dict[str, dict]:
-            key = (trained, rate, seed)
-            if key not in known:
-                label = f"{trained}, lr {rate:g}, seed {seed}"
-                kwargs = _variant_kwargs(VARIANTS[trained], bundle)
-                known[key] = train_sentence_model(
-                    label, bundle, epochs, seed, learning_rate=rate, verbose=verbose, **kwargs
-                )
-            found = known[key]
-            cut = 0.5
-            if "threshold" in spec:
-                cut = best_threshold(bundle["val"].y, np.concatenate(found.val_scores))
-            return {
-                "val": evaluate(bundle["val"].labels, found.val_scores, cut),
-                "test": evaluate(bundle["test"].labels, found.test_scores, cut),
-            }
 
-        first = {rate: run(rate, seeds[0]) for rate in learning_rates}
-        val_pk = {rate: result["val"]["pk"] for rate, result in first.items()}
-        rate, _ = best_learning_rate(val_pk, lower_is_better=True)
-        more = seeds[1:] if name in HEADLINE else []
-        tests = [first[rate]["test"]] + [run(rate, seed)["test"] for seed in more]
-        rows[name] = Row(rate, val_pk, tests)
-    return rows
+Builder = Callable[..., keras.Model]  # build(n_features, hidden=, bias=, loss=, learning_rate=) -> compiled model
+
+
+class Trainer:
+    """Trains scorers on the case's lectures (``bundles``: the splits of each cue rate) and hands the runner a
+    :class:`Fit` per learning rate and seed. Every run stops once its own objective on the validation lectures
+    has not improved for :data:`PATIENCE` epochs and keeps its best weights; its validation curve is the best
+    loss so far (the loss of the weights it keeps). Runs are cached by what they train, so rows that decode the
+    same model differently (a cut at 0.5, a validation cut, peak picking) share it. ``build`` is the page's
+    builder."""
+
+    def __init__(self, build: Builder, bundles: Mapping[float, dict[str, Split]], epochs: int,
+                 lstm_epochs: int | None = None, batch_size: int = 256) -> None:
+        if 0.0 not in bundles:
+            raise ValueError("bundles must hold the lectures without cue phrases (cue rate 0.0)")
+        self.build, self.bundles, self.epochs, self.batch_size = build, dict(bundles), epochs, batch_size
+        self.lstm_epochs = lstm_epochs or epochs
+        self.runs: dict[tuple, Trained] = {}
+
+    def bundle(self, cue_rate: float) -> dict[str, Split]:
+        if cue_rate not in self.bundles:
+            raise KeyError(f"no lectures at cue rate {cue_rate:g}; give them to the Trainer")
+        return self.bundles[cue_rate]
+
+    def train(self, variant: Variant, learning_rate: float, seed: int) -> Trained:
+        """The per-sentence scorer ``variant`` trained at ``learning_rate`` with ``seed`` (cached)."""
+        key = ("sentence", variant, learning_rate, seed)
+        if key not in self.runs:
+            self.runs[key] = self._train(variant, learning_rate, seed)
+        return self.runs[key]
+
+    def _train(self, variant: Variant, learning_rate: float, seed: int) -> Trained:
+        data = self.bundle(variant.cue_rate)
+        seed_everything(seed)
+        x, y = data["train"].features(variant.features), data["train"].y
+        x_val, y_val = data["val"].features(variant.features), data["val"].y
+        weights = variant.weights(y)
+        model = self.build(x.shape[1], hidden=variant.hidden, bias=variant.initial_bias(y),
+                           loss=LOSSES[variant.loss](), learning_rate=learning_rate)
+        unweighted = weights == {0: 1.0, 1: 1.0}
+        val_weight = np.where(y_val == 1, weights[1], weights[0]).astype(np.float32)
+        validation = (x_val, y_val) if unweighted else (x_val, y_val, val_weight)
+        if variant.oversample > 1:  # each epoch redrawn, the optimiser's state carried over
+            val_loss = self._oversampled_fit(model, x, y, variant.oversample, validation, seed)
+        else:
+            stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=PATIENCE, restore_best_weights=True)
+            history = model.fit(x, y, batch_size=self.batch_size, epochs=self.epochs,
+                                class_weight=None if unweighted else weights, validation_data=validation, verbose=0,
+                                callbacks=[stop])
+            val_loss = history.history["val_loss"]
+        per_epoch = -(-len(y) // self.batch_size)
+        scores = {s: model.predict(data[s].features(variant.features), batch_size=4096, verbose=0)[:, 0]
+                  for s in ("val", "test")}
+        return Trained(per_document(scores["val"], data["val"].labels),
+                       per_document(scores["test"], data["test"].labels),
+                       [per_epoch * (e + 1) for e in range(len(val_loss))],
+                       [float(v) for v in np.minimum.accumulate(val_loss)], model)
+
+    def _oversampled_fit(self, model: keras.Model, x: np.ndarray, y: np.ndarray, factor: float,
+                         validation: tuple, seed: int) -> list[float]:
+        """Epochs of oversampled draws (:func:`oversampled_epoch`), stopped as ``EarlyStopping`` stops the
+        others (best weights kept); the validation loss after each epoch."""
+        rng, val_loss, best, waited = np.random.default_rng(seed), [], (np.inf, None), 0
+        for epoch in range(self.epochs):
+            order = oversampled_epoch(y, factor, rng)
+            history = model.fit(x[order], y[order], batch_size=self.batch_size, initial_epoch=epoch,
+                                epochs=epoch + 1, validation_data=validation, verbose=0)
+            val_loss.append(float(history.history["val_loss"][-1]))
+            if val_loss[-1] < best[0]:
+                best, waited = (val_loss[-1], model.get_weights()), 0
+            else:
+                waited += 1
+                if waited >= PATIENCE:
+                    break
+        model.set_weights(best[1])
+        return val_loss
+
+    def bilstm(self, learning_rate: float, seed: int, units: int = 32, patience: int = PATIENCE) -> Trained:
+        """A BiLSTM over each lecture's per-sentence context features (:func:`gap_features`), its bias at the
+        base rate, stopped once the validation loss has not improved for ``patience`` epochs (best weights
+        kept). Its validation curve is the best loss so far: the loss of the weights it keeps (cached)."""
+        key = ("bilstm", learning_rate, seed, units, patience)
+        if key in self.runs:
+            return self.runs[key]
+        data = self.bundle(0.0)
+        seed_everything(seed)
+        padded = {s: pad_documents([gap_features(e) for e in data[s].embeddings]) for s in ("train", "val", "test")}
+        labels = {s: pad_documents([label[:, None] for label in data[s].labels])[0] for s in ("train", "val")}
+        (x, mask), (x_val, mask_val) = padded["train"], padded["val"]
+        y = data["train"].y
+        model = build_bilstm_segmenter(x.shape[2], units=units, bias=float(np.log(y.sum() / (y.size - y.sum()))),
+                                       learning_rate=learning_rate)
+        stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
+        history = model.fit(x, labels["train"], sample_weight=mask, validation_data=(x_val, labels["val"], mask_val),
+                            batch_size=32, epochs=self.lstm_epochs, verbose=0, callbacks=[stop])
+        scores = {}
+        for s in ("val", "test"):
+            out = model.predict(padded[s][0], batch_size=64, verbose=0)[..., 0]
+            scores[s] = [out[i, : len(e)] for i, e in enumerate(data[s].embeddings)]
+        per_epoch = -(-len(x) // 32)
+        val_loss = history.history["val_loss"]
+        self.runs[key] = Trained(scores["val"], scores["test"], [per_epoch * (e + 1) for e in range(len(val_loss))],
+                                 list(np.minimum.accumulate(val_loss)), model)
+        return self.runs[key]
+
+    def bag_of_words(self, cue_rate: float = 0.0) -> Trained:
+        """The bag-of-words control (:class:`BagOfWords`) at ``cue_rate``; deterministic, so cached per rate."""
+        key = ("bag of words", cue_rate)
+        if key not in self.runs:
+            data = self.bundle(cue_rate)
+            control = BagOfWords().fit(data["train"].sentences, data["train"].y, data["val"].sentences, data["val"].y)
+            self.runs[key] = Trained(*(per_document(control.scores(data[s].sentences), data[s].labels)
+                                       for s in ("val", "test")), list(ITERATIONS), control.curve, control)
+        return self.runs[key]
+
+    def fit_of(self, trained: Trained, how: str, seed: int, learning_rate: float | None,
+               cue_rate: float = 0.0) -> Fit:
+        """What the runner reads of one trained scorer decoded ``how`` (:func:`decode`)."""
+        data = self.bundle(cue_rate)
+        val, test_split = data["val"], data["test"]
+        found = decode(val.labels, trained.val_scores, test_split.labels, trained.test_scores, how)
+        on_val = decode(val.labels, trained.val_scores, val.labels, trained.val_scores, how).metrics
+        test = {PK: found.metrics["pk"], "val_pk": on_val["pk"], "val_pr_auc": on_val["pr_auc"]} | {
+            key: found.metrics[key] for key in OTHERS if key in found.metrics}
+        flat = np.concatenate(trained.test_scores)
+        return Fit(seed, learning_rate, trained.steps, trained.validation, test,
+                   constant=bool(np.ptp(flat) < 1e-6), detail=(trained, found))
+
+    def scorer(self, variant: Variant, how: str = "peaks") -> Callable[[float | None, int], Fit]:
+        """The runner's ``train(learning_rate, seed)`` for a per-sentence scorer decoded ``how``."""
+        return lambda rate, seed: self.fit_of(self.train(variant, rate, seed), how, seed, rate, variant.cue_rate)
+
+    def sequence(self, how: str = "peaks") -> Callable[[float | None, int], Fit]:
+        """The runner's ``train(learning_rate, seed)`` for the BiLSTM decoded ``how``."""
+        return lambda rate, seed: self.fit_of(self.bilstm(rate, seed), how, seed, rate)
+
+    def words(self, how: str = "peaks", cue_rate: float = 0.0) -> Callable[[float | None, int], Fit]:
+        """The runner's ``train(None, seed)`` for the bag-of-words control (the same run for every seed)."""
+        return lambda rate, seed: self.fit_of(self.bag_of_words(cue_rate), how, seed, rate, cue_rate)
+
+
+def cosine_gap(data: Mapping[str, Split], how: str = "peaks", windows: Sequence[int] = GAP_WINDOWS) -> dict:
+    """The learning-free control: the cosine gap at the window (of ``windows``) whose decoded validation Pk is
+    lowest, decoded ``how`` with its cut chosen on validation; its test metrics, the window and the cut."""
+    val, test = data["val"], data["test"]
+
+    def scores(split: Split, window: int) -> list[np.ndarray]:
+        return [cosine_gap_scores(e, window) for e in split.embeddings]
+
+    on_val = {w: decode(val.labels, scores(val, w), val.labels, scores(val, w), how).metrics for w in windows}
+    window = min(on_val, key=lambda w: on_val[w]["pk"])
+    found = decode(val.labels, scores(val, window), test.labels, scores(test, window), how)
+    return found.metrics | {"window": window, "threshold": found.threshold, "val_pk": on_val[window]["pk"],
+                            "val_pr_auc": on_val[window]["pr_auc"]}
+
+
+def hard_segmenters(data: Mapping[str, Split], seed: int, base_rate: float) -> dict[str, dict[str, float]]:
+    """TextTiling (nltk, w = 20, k = 6) and the trivial segmenters on the test lectures."""
+    test, rng = data["test"], np.random.default_rng(seed)
+    found = {
+        "texttiling": [texttiling(sentences, w=20, k=6) for sentences in test.documents.sentences],
+        "all_zero": [constant(len(y), 0) for y in test.labels],
+        "all_one": [constant(len(y), 1) for y in test.labels],
+        "random": [random_boundaries(len(y), base_rate, rng) for y in test.labels],
+    }
+    return {name: segmentation_scores(test.labels, labels) | {"positive_rate": float(np.concatenate(labels).mean())}
+            for name, labels in found.items()}
+
+
+def shares(scores: Sequence[np.ndarray]) -> tuple[float, float]:
+    """Mean and standard deviation of a scorer's scores, pooled over documents."""
+    flat = np.concatenate(scores)
+    return float(flat.mean()), float(flat.std())
+
+
+def constant_loss(y: np.ndarray, rate: float) -> float:
+    """The binary cross-entropy of predicting ``rate`` for every label in ``y``: the loss a scorer without
+    signal ends at."""
+    if not 0 < rate < 1:
+        raise ValueError(f"rate must be in (0, 1); got {rate!r}")
+    p = float(np.mean(y))
+    return float(-(p * math.log(rate) + (1 - p) * math.log(1 - rate)))
+
+
+def with_cue_rate(variant: Variant, cue_rate: float) -> Variant:
+    """The same variant trained on lectures with cue phrases at ``cue_rate``."""
+    return replace(variant, cue_rate=cue_rate)
