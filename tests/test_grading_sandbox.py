@@ -25,7 +25,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from harness import cells, toy
-from harness.attacks import SHADOWER, answer_sources, attacks, forgers
+from harness.attacks import HANDED_IN, SHADOWER, answer_sources, attacks, forgers, resource_attacks
 from harness.autograde import cell_timeouts
 from harness.mutants import solved_fast_submission, solved_submission
 from test_grading_lib import release_of
@@ -33,10 +33,11 @@ from test_grading_scan import TOY_GRADED
 
 from dlclinic.grading.__main__ import main as grading_main
 from dlclinic.grading.autograde import autograde
+from dlclinic.grading.cgroup import support
 from dlclinic.grading.feedback import OFFLINE_MARK
 from dlclinic.grading.gradebook import snapshot
 from dlclinic.grading.repair import metadata_problems, repair_notebook
-from dlclinic.grading.sandbox import Limits
+from dlclinic.grading.sandbox import MB, Limits
 from dlclinic.grading.scan import scan_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,6 +48,17 @@ STUBBORN_TIMEOUT = 5  # seconds for the cell whose loop ignores the interrupt
 FORGERS = ["forker", "callback", "shadow", "transformer", "importer", "helper", "lookup", "reader"]
 REAL = ["01-transcript-segmentation", "02-pose-heatmaps", "03-batchnorm-regression", "04-bnn-uncertainty"]
 REAL += ["05-siamese-speakers"]
+RESOURCES = ["flood", "bigoutput", "hog"]  # issue 27's #9 and #10
+# The attacked class's caps (MiB): small, so that the resource attacks pass them in seconds on a shared machine;
+# 3 GiB of address space per process: the importer's kernel imports TensorFlow (1.6 GB of it)
+CAPS = {"memory": 3072, "disk": 64, "output": 1, "notebook": 4}
+CAPPED = Limits(
+    memory_bytes=CAPS["memory"] * MB,
+    disk_bytes=CAPS["disk"] * MB,
+    output_bytes=CAPS["output"] * MB,
+    notebook_bytes=CAPS["notebook"] * MB,
+    wall_seconds=600,
+)
 
 # One worker builds the course the attacks are graded in (the fixtures are per module); its tests run there.
 pytestmark = pytest.mark.xdist_group("grading-sandbox")
@@ -183,14 +195,14 @@ def attacked(documented):
     intruder = crafted["intruder"]  # also shadows np in square: the visible test is fooled, the hidden not
     cells.cells_by_id(intruder)["square"].source += "\n\n\n" + SHADOWER
     solved = solved_fast_submission(source, release)
-    _place(root, "intruder", intruder)
+    _place(root, "intruder", intruder, HANDED_IN)  # #4: the file must not reach the kernel's folder
     _place(root, "stubborn", crafted["stubborn"])
     _place(root, "colab_raw", _colab(solved))
     _place(root, "edited_raw", _edited(solved))
     _place(root, "broken", "this is not a notebook")
     for student, text in _bad_metadata(release).items():
         _place(root, student, text)
-    for attack in forgers(release):
+    for attack in forgers(release) + resource_attacks(release, CAPS):
         _place(root, attack.name, attack.notebook, attack.files)
     linked = root / "submitted" / "linker" / SLUG / f"{SLUG}.ipynb"  # "hands in" the source notebook by a link
     linked.parent.mkdir(parents=True)
@@ -202,9 +214,9 @@ def attacked(documented):
     before, files = snapshot(root, SLUG), _outside_files(root)
     stubborn_cell = cells.cells_by_id(crafted["stubborn"])["double"].source
     students = ["intruder", "stubborn", "colab", "edited", "colab_raw", "edited_raw", "broken", "linker"]
-    students += ["listed", "numbered", *FORGERS]
+    students += ["listed", "numbered", *FORGERS, *RESOURCES]
     config = cell_timeouts({stubborn_cell: STUBBORN_TIMEOUT}, 300)  # the course's timeout, 5 s for the loop
-    result = autograde(root, SLUG, students, Limits(wall_seconds=600), jobs=2, config=config)
+    result = autograde(root, SLUG, students, CAPPED, jobs=2, config=config)
     try:
         listener.accept()
         connected = True
@@ -274,6 +286,8 @@ def test_attacks_in_the_sandbox(attacked):
     for attempt in ("read solutions, relative", "read solutions", "write the course", "real gradebook", "network"):
         assert got[attempt].startswith("blocked: "), got
     assert got["memory"].startswith("blocked: MemoryError"), got
+    assert "handed_in.py" not in got["files in the working folder"], got  # only the notebook was copied in
+    assert got["import from the working folder"].startswith("blocked: ModuleNotFoundError"), got
     assert not attacked["connected"], "the kernel reached a listener on the host's loopback"
     assert not (root / "INTRUDER.txt").exists()
     files_before, files_after = attacked["files"]
@@ -284,9 +298,37 @@ def test_attacks_in_the_sandbox(attacked):
 
 @pytest.mark.grading
 @needs_bwrap
+def test_resource_attacks_are_contained(attacked):
+    """Issue 27's #9 and #10, graded in the class above (``CAPS``): the flood of the kernel's standard output
+    and the output past the executed notebook's cap are not graded, named by their cap; the hog is held to
+    the sandbox's disk, inodes, memory summed over its children, tasks and CPU, and earns nothing. Nothing
+    reached the host's disk and no classmate's score changed (``test_attacks_in_the_sandbox``)."""
+    result, after, root = attacked["result"], attacked["after"], attacked["root"]
+    assert result.not_graded["flood"] == "output over 1 MB on the kernel's standard output and error"
+    assert result.not_graded["bigoutput"] == "output over 4 MB in the executed notebook"
+    assert "hog" not in result.not_graded and _total(after["hog"]) == 0.0, result.not_graded.get("hog")
+    got = ast.literal_eval(_printed(root, "hog", "double").strip())
+    disk = re.fullmatch(r"stopped at (\d+) MiB: No space left on device", got["disk"])
+    assert disk and int(disk.group(1)) <= CAPS["disk"], got
+    tasks = re.fullmatch(r"refused after (\d+) processes: Resource temporarily unavailable", got["tasks"])
+    assert tasks and int(tasks.group(1)) < CAPPED.tasks, got
+    where = support().where
+    if os.geteuid() == 0:  # one tmpfs with an inode cap for every writable place
+        inodes = re.fullmatch(r"stopped at (\d+) files: No space left on device", got["inodes"])
+        assert inodes and int(inodes.group(1)) <= CAPPED.inodes, got
+    if "memory" in where:  # the sum over the children passes the cap: one is killed
+        usage = result.usage["hog"]
+        assert -9 in got["memory"] and usage.oom_kills >= 1 and usage.memory_peak <= CAPPED.memory_bytes, usage
+    if "cpu" in where:  # four processes burning CPU get the sandbox's share (one core of two here), no more
+        share = max(1.0, len(os.sched_getaffinity(0)) / 2)  # throttling itself: tests/test_grading_contain.py
+        assert result.usage["hog"].cpu_seconds <= share * result.seconds["hog"], result.usage["hog"]
+
+
+@pytest.mark.grading
+@needs_bwrap
 def test_ungradeable_submissions_are_reported_not_exported_as_zero(attacked, capsys):
     result, root = attacked["result"], attacked["root"]
-    reasons = {student: why for student, why in result.not_graded.items() if student not in FORGERS}
+    reasons = {s: why for s, why in result.not_graded.items() if s not in FORGERS and s not in RESOURCES}
     assert sorted(reasons) == ["broken", "colab_raw", "edited_raw", "linker", "listed", "numbered", "stubborn"]
     assert "symbolic link" in reasons["linker"]
     assert "Timeout" in reasons["stubborn"] or "limit" in reasons["stubborn"], reasons["stubborn"]

@@ -96,9 +96,22 @@ _try("gradebook copy", _copy_gradebook)
 _try("network", lambda: socket.create_connection(("127.0.0.1", {port}), timeout=3))
 _try("detached child", lambda: subprocess.Popen(
     [sys.executable, "-c", "import time; time.sleep(600)", "{marker}"], start_new_session=True).pid)
-_try("memory", lambda: len(bytearray(12 * 2**30)))  # more than the 8 GiB limit, less than the host has
+_try("memory", lambda: len(bytearray(12 * 2**30)))  # more than any limit, less than the host has
+_try("files in the working folder", lambda: sorted(os.listdir(".")))  # a file was handed in beside the notebook
+
+
+def _plant():
+    with open("dlclinic_planted.py", "w") as handle:
+        handle.write("PLANTED = True\\n")
+    return __import__("dlclinic_planted").PLANTED
+
+
+_try("import from the working folder", _plant)
 print(_got)
 """
+
+# Handed in beside the intruder's notebook: it must not reach the sandbox.
+HANDED_IN = {"handed_in.py": "HANDED_IN = True\n"}
 
 # Issue 27's attacks, numbered as in its table.
 
@@ -232,6 +245,106 @@ with Gradebook("sqlite:////grading/work/gradebook.db", "dlclinic") as _gradebook
 print(repr(_hidden["test_square_hidden"]))
 """
 
+# Issue 27's attacks on the grader's resources (items 4 and 5), numbered as in its table; sizes in MiB are
+# filled in against the caps the test grades with.
+
+# 9: floods the kernel's own standard output (file descriptor 1, which nbgrader's process passes on).
+FLOOD = """\
+import os
+
+_chunk = b"x" * 2**20
+for _ in range({mib}):
+    os.write(1, _chunk)
+"""
+
+# 10: one output bigger than the executed notebook may be.
+BIG_OUTPUT = """\
+print("x" * ({mib} * 2**20))
+"""
+
+# 10: fills the disk and the inodes, sums memory over 3 children, forks until it cannot and burns every CPU;
+# prints what each attempt got.
+HOG = """\
+import os
+import time
+
+_got = {{}}
+
+
+def _fill_disk():
+    fd, written = os.open("filler.bin", os.O_WRONLY | os.O_CREAT), 0
+    try:
+        for _ in range({disk_mib}):
+            written += os.write(fd, b"\\0" * 2**20)
+    except OSError as error:
+        return f"stopped at {{written // 2**20}} MiB: {{error.strerror}}"
+    finally:
+        os.close(fd)
+    return f"wrote {{written // 2**20}} MiB"
+
+
+def _fill_inodes():
+    os.mkdir("many")
+    made = 0
+    try:
+        for made in range(100_000):
+            open(f"many/{{made}}", "w").close()
+    except OSError as error:
+        return f"stopped at {{made}} files: {{error.strerror}}"
+    return "made 100000 files"
+
+
+def _children(count, work):
+    pids = []
+    for _ in range(count):
+        pid = os.fork()
+        if pid == 0:
+            try:
+                work()
+            finally:
+                os._exit(0)
+        pids.append(pid)
+    return [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in pids]
+
+
+def _hold_memory():
+    held = bytearray({child_mib} * 2**20)  # zero-filled: every page is touched
+    time.sleep(2)
+    del held
+
+
+def _burn():
+    end = time.monotonic() + 2
+    while time.monotonic() < end:
+        pass
+
+
+def _fork_until_refused():
+    pids = []
+    try:
+        while len(pids) < 100_000:
+            pid = os.fork()
+            if pid == 0:
+                time.sleep(1)
+                os._exit(0)
+            pids.append(pid)
+    except OSError as error:
+        result = f"refused after {{len(pids)}} processes: {{error.strerror}}"
+    else:
+        result = "forked 100000 processes"
+    for pid in pids:
+        os.waitpid(pid, 0)
+    return result
+
+
+_got["disk"] = _fill_disk()
+_got["inodes"] = _fill_inodes()
+_got["memory"] = _children(3, _hold_memory)  # exit codes: -9 where the memory limit killed a child
+_got["cpu"] = _children(4, _burn)
+_got["tasks"] = _fork_until_refused()
+print(_got)
+"""
+
 STUBBORN = """\
 import signal
 
@@ -295,6 +408,19 @@ def forgers(release: NotebookNode) -> list[Attack]:
         Attack("helper", _with(release, {"square": PATCHED_HELPER}), "7: assert_close patched, names rebound"),
         Attack("lookup", _replacing(release, {"train_model": LOOKUP}), "8: held-out points looked up, no learning"),
         Attack("reader", _with(release, {"double": GRADEBOOK_READER}), "12: reads the hidden tests in the gradebook"),
+    ]
+
+
+def resource_attacks(release: NotebookNode, caps: dict[str, int]) -> list[Attack]:
+    """Issue 27's attacks on the grader's resources, sized against ``caps`` (MiB: ``output``, ``notebook``,
+    ``disk``, ``memory``)."""
+    flood = FLOOD.format(mib=1024)
+    big = BIG_OUTPUT.format(mib=2 * caps["notebook"])
+    hog = HOG.format(disk_mib=3 * 1024, child_mib=caps["memory"] * 2 // 5)
+    return [
+        Attack("flood", _with(release, {"double": flood}), "9: 1 GiB to the kernel's own standard output"),
+        Attack("bigoutput", _with(release, {"double": big}), "10: one output over the executed notebook's cap"),
+        Attack("hog", _with(release, {"double": hog}), "10: disk, inodes, memory over 3 children, CPU, tasks"),
     ]
 
 

@@ -45,9 +45,12 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--student", action="append", metavar="ID", help="grade only this student (repeatable)")
     grade.add_argument("--notebook-timeout", type=float, default=1800, help="seconds per notebook (default 1800)")
     grade.add_argument("--cell-timeout", type=int, default=0, help="seconds per cell (default: nbgrader_config.py)")
-    grade.add_argument("--memory-gib", type=float, default=8, help="address space per process (default 8 GiB)")
+    grade.add_argument("--memory-gib", type=float, default=8, help="memory of each sandbox, in all (default 8 GiB)")
     grade.add_argument("--tasks", type=int, default=512, help="processes and threads in the sandbox (default 512)")
     grade.add_argument("--jobs", type=int, default=1, help="sandboxes at a time (default 1)")
+    grade.add_argument("--cpus", type=float, help="CPUs per sandbox (default: the machine's cores / --jobs)")
+    grade.add_argument("--disk-mib", type=int, default=1024, help="what a sandbox can write (default 1024 MiB)")
+    grade.add_argument("--output-mib", type=float, default=8, help="each output, and the kernel's own (default 8)")
     grade.add_argument("--seed", type=int, help="the seed of the grader's inputs (default: a new one per run)")
     commands.add_parser("audit", help="check the gradebook for tampering").add_argument("slug", metavar="SLUG")
     scan = commands.add_parser("scan", help="flag submissions that use what no solution needs")
@@ -106,10 +109,18 @@ def _autograde(root: Path, args: argparse.Namespace) -> int:
     from dlclinic.grading.autograde import autograde
     from dlclinic.grading.export import standings
     from dlclinic.grading.harmless import clean_autograded
-    from dlclinic.grading.sandbox import Limits, bwrap
+    from dlclinic.grading.sandbox import MB, Limits, bwrap, containment
 
     bwrap()  # says how to install bubblewrap before any work is done
-    limits = Limits(memory_bytes=int(args.memory_gib * 2**30), tasks=args.tasks, wall_seconds=args.notebook_timeout)
+    limits = Limits(
+        memory_bytes=int(args.memory_gib * 2**30),
+        tasks=args.tasks,
+        cpus=args.cpus,
+        disk_bytes=args.disk_mib * MB,
+        output_bytes=int(args.output_mib * MB),
+        wall_seconds=args.notebook_timeout,
+    )
+    print(f"sandbox: {containment(limits)}")
     result = autograde(root, args.slug, args.student, limits, args.cell_timeout, args.jobs, seed=args.seed)
     for problem in result.problems:  # first: what must not be missed
         print(f"TAMPERING: {problem}", file=sys.stderr)

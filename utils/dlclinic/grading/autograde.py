@@ -2,20 +2,24 @@
 
 For each student, ``submitted/<student>/<slug>/`` is copied into a fresh folder with a copy of the gradebook that
 holds only this assignment and this student, and ``nbgrader autograde`` runs there inside the sandbox
-(``dlclinic.grading.sandbox``, ``dlclinic.grading.inside``). The real gradebook and the rest of the course are
-out of the kernel's reach. An assignment with a check module (``solutions/<slug>/checks.py``,
-``dlclinic.grading.outside``) has its scores decided outside the kernel: the sandbox gets the grader's inputs,
-drawn from a seed made for this run, and a copy of ``dlclinic`` without the graded names; back outside, each
-check reads what its cell handed out and writes the cell's verdict in place of the kernel's outputs. Then
-nbgrader scores the executed notebooks against the real gradebook in one run that executes nothing
-(``REGRADE_FROM_OUTPUTS``: locked and test cells are restored from the gradebook, each test cell is scored from
-its outputs). A submission that cannot be graded is listed with the reason and
-left out of the gradebook; students not graded in this run must keep their scores, and the audit runs last.
+(``dlclinic.grading.sandbox``, ``dlclinic.grading.inside``). The real gradebook and the rest of the course are out
+of the kernel's reach; of the submission's folder only the notebook goes in. The executed notebook comes back
+through a pipe that only nbgrader's process holds (capped in bytes, as each of its outputs is), and the whole
+sandbox is killed at once before it is read; nothing the kernel wrote in the sandbox is read back. An assignment
+with a check module (``solutions/<slug>/checks.py``, ``dlclinic.grading.outside``) has its scores decided outside
+the kernel: the sandbox gets the grader's inputs, drawn from a seed made for this run, and a copy of ``dlclinic``
+without the graded names; back outside, each check reads what its cell handed out and writes the cell's verdict in
+place of the kernel's outputs. Then nbgrader scores the executed notebooks against the real gradebook in one run
+that executes nothing (``REGRADE_FROM_OUTPUTS``: locked and test cells are restored from the gradebook, each test
+cell is scored from its outputs). A submission that cannot be graded is listed with the reason and left out of the
+gradebook; students not graded in this run must keep their scores, and the audit runs last.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import json
+import os
 import re
 import secrets
 import shutil
@@ -31,6 +35,7 @@ from typing import Any
 import nbformat
 from nbformat import NotebookNode
 
+from dlclinic.grading.cgroup import Usage
 from dlclinic.grading.course import (
     CONFIG_FILE,
     IGNORE,
@@ -41,7 +46,7 @@ from dlclinic.grading.course import (
     run_nbgrader,
 )
 from dlclinic.grading.gradebook import GRADEBOOK, has_assignment, private_copy, snapshot
-from dlclinic.grading.handout import INPUTS_ENV
+from dlclinic.grading.handout import INPUTS_ENV, MIME
 from dlclinic.grading.notebooks import grade_id, read_notebook
 from dlclinic.grading.outside import (
     Checks,
@@ -56,6 +61,7 @@ from dlclinic.grading.record import Record, load_record, save_record
 from dlclinic.grading.repair import metadata_problems
 from dlclinic.grading.sandbox import (
     INPUTS,
+    MB,
     PACKAGE,
     SANDBOX_UID,
     WORK,
@@ -86,19 +92,19 @@ c.Autograde.autograde_preprocessors = [
 ]
 """
 
-# Appended to the course's nbgrader_config.py inside the sandbox: the course is the sandbox's folder, and every
-# process the student left behind is killed right after the notebook has run.
+# Appended to the course's nbgrader_config.py inside the sandbox: the course is the sandbox's folder, and the
+# executed notebook is handed back right after it has run (the grader scores it outside).
 SANDBOX_CONFIG = f"""
 
 # --- added for the sandboxed run (dlclinic.grading.autograde) ---
 from nbgrader.converters import Autograde as _Autograde  # noqa: E402
 
-from dlclinic.grading.inside import KillStragglers as _KillStragglers  # noqa: E402
+from dlclinic.grading.inside import HandBack as _HandBack  # noqa: E402
 
 c.CourseDirectory.root = "{WORK}"
 c.CourseDirectory.db_url = "sqlite:///{WORK}/{GRADEBOOK}"
 _steps = _Autograde.class_traits()["autograde_preprocessors"].default()
-c.Autograde.autograde_preprocessors = [_steps[0], _KillStragglers, *_steps[1:]]
+c.Autograde.autograde_preprocessors = [_steps[0], _HandBack]
 """
 
 _ERROR_LINE = re.compile(r"\[\w+App \| ERROR\]\s*(.+)")
@@ -116,6 +122,7 @@ class Result:
     not_graded: dict[str, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)  # wall time of each submission's sandbox
+    usage: dict[str, Usage] = field(default_factory=dict)  # what each sandbox's cgroup counted (where there is one)
 
 
 def submissions(root: Path, slug: str) -> list[str]:
@@ -195,6 +202,8 @@ def autograde(
     from dlclinic.grading.audit import audit  # the audit reads the record this module writes
 
     root, limits = Path(root).resolve(), limits or Limits()
+    if limits.cpus is None:  # the machine's cores shared by the parallel sandboxes: none starves another
+        limits = replace(limits, cpus=max(1.0, len(os.sched_getaffinity(0)) / max(1, jobs)))
     check_course(root, slug)
     checks = load_assignment_checks(root, slug)
     probe(PACKAGE_DIR)
@@ -220,7 +229,7 @@ def autograde(
         def grade(student: str) -> str:
             uid, start = slots.get(), time.monotonic()
             try:
-                return _grade_in_sandbox(run, student, uid)
+                return _grade_in_sandbox(run, student, uid, result.usage)
             except Exception as error:  # noqa: BLE001 - one submission never stops the class
                 path = f"submitted/{student}/{slug}/{slug}.ipynb"
                 return f"grading {path} failed: {type(error).__name__}: {str(error)[:300]}"
@@ -267,9 +276,9 @@ def _with_checks(run: Run, checks: Checks, seed: int) -> Run:
     return replace(run, package_dir=package, checks=checks, inputs=inputs)
 
 
-def _grade_in_sandbox(run: Run, student: str, uid: int) -> str:
+def _grade_in_sandbox(run: Run, student: str, uid: int, usage: dict[str, Usage]) -> str:
     """Run nbgrader on one submission in a sandbox, let the checks decide its checked cells, and stage the
-    executed notebook; return why it cannot be graded, or ''."""
+    executed notebook it handed back; return why it cannot be graded, or ''."""
     root, slug = run.root, run.slug
     folder = root / "submitted" / student / slug
     notebook_path = folder / f"{slug}.ipynb"
@@ -277,6 +286,8 @@ def _grade_in_sandbox(run: Run, student: str, uid: int) -> str:
         return f"no submission: {folder} does not exist"
     if notebook_path.is_symlink() or folder.is_symlink():
         return "the submission is a symbolic link, not a notebook the student handed in"
+    if notebook_path.is_file() and notebook_path.stat().st_size > run.limits.notebook_bytes:
+        return f"the submitted notebook is over {run.limits.notebook_bytes / MB:g} MB"
     try:
         submission = read_notebook(notebook_path)
     except ValueError as error:
@@ -285,14 +296,15 @@ def _grade_in_sandbox(run: Run, student: str, uid: int) -> str:
     if problems:
         command = f"python -m dlclinic.grading repair submitted/{student}/{slug}/{slug}.ipynb"
         return f"nbgrader metadata differs from the release ({'; '.join(problems)}); run `{command}`"
-    work = run.scratch / student
-    _course_copy(root, slug, student, folder, work, run.config)
+    staged = run.scratch / student / "in"
+    _course_copy(root, slug, student, notebook_path, staged, run.config)
     env = {
         "PATH": f"{Path(sandbox_python()).parent}:/usr/bin:/bin",
         "HOME": "/tmp",
         "PYTHONPATH": PACKAGE,
         "PYTHONUNBUFFERED": "1",
         "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONSAFEPATH": "1",  # the working folder is not on the import path (nor IPython's '')
         "LANG": "C.UTF-8",
         "JUPYTER_CONFIG_DIR": "/tmp/jupyter-config",
         "JUPYTER_RUNTIME_DIR": "/tmp/jupyter-runtime",
@@ -305,18 +317,24 @@ def _grade_in_sandbox(run: Run, student: str, uid: int) -> str:
         env[INPUTS_ENV] = INPUTS
         files[INPUTS] = run.inputs_file
     command = [sandbox_python(), "-m", "dlclinic.grading.inside", slug, student]
-    outcome = run_sandboxed(command, work, run.package_dir, env, run.limits, uid, files)
-    executed = work / "autograded" / student / slug / f"{slug}.ipynb"
+    outcome = run_sandboxed(command, staged, run.package_dir, env, run.limits, uid, files)
+    if outcome.usage is not None:
+        usage[student] = outcome.usage
+    if outcome.over:
+        return outcome.over
     if outcome.timed_out:
         return f"ran past the {run.limits.wall_seconds:g} s limit for one notebook"
-    if outcome.returncode != 0 or not executed.is_file():
+    if outcome.returncode != 0 or not outcome.handed_back:
+        if outcome.usage is not None and outcome.usage.oom_kills:
+            return f"a process passed the sandbox's {run.limits.memory_bytes / MB:g} MB of memory and was killed"
         return _failure(outcome.log, outcome.returncode)
-    if executed.is_symlink() or not executed.resolve().is_relative_to(work.resolve()):
-        return "the executed notebook was replaced by a link (tampering)"
     try:
-        notebook = read_notebook(executed)
-    except ValueError:
-        return "the executed notebook is no longer a notebook (changed while it ran: tampering)"
+        notebook = nbformat.reads(outcome.handed_back.decode("utf-8"), as_version=4)
+    except Exception:  # noqa: BLE001 - whatever it is, it is no executed notebook
+        return "what the sandbox handed back is not a notebook"
+    too_big = oversized_output(notebook, run.limits.output_bytes)
+    if too_big:
+        return too_big
     changed = metadata_problems(notebook, run.release)
     if changed:
         return f"the executed notebook's nbgrader metadata changed while it ran (tampering): {changed[0]}"
@@ -330,8 +348,24 @@ def _grade_in_sandbox(run: Run, student: str, uid: int) -> str:
     return ""
 
 
-def _course_copy(root: Path, slug: str, student: str, folder: Path, work: Path, config: str) -> None:
-    """The sandbox's course: config, private gradebook, the submission, the source's data files (no notebooks)."""
+def oversized_output(notebook: NotebookNode, cap: int) -> str:
+    """Why ``notebook`` is not graded for an output over ``cap`` bytes (hand-outs are exempt: the executed
+    notebook's cap bounds them), or ''."""
+    for number, cell in enumerate(notebook.cells, start=1):
+        for output in cell.get("outputs", []) if isinstance(cell, dict) else []:
+            if not isinstance(output, dict):
+                continue
+            data = output.get("data") if isinstance(output.get("data"), dict) else {}
+            rest = {key: value for key, value in output.items() if key != "data"}
+            size = len(json.dumps(rest)) + sum(len(json.dumps(v)) for k, v in data.items() if k != MIME)
+            if size > cap:
+                return f"output over {cap / MB:g} MB in cell {number}"
+    return ""
+
+
+def _course_copy(root: Path, slug: str, student: str, notebook: Path, work: Path, config: str) -> None:
+    """The sandbox's course: config, private gradebook, the submitted notebook (nothing else of the submission's
+    folder), the source's data files (no notebooks)."""
     (work / SOURCE_DIR / slug).mkdir(parents=True)
     for path in (root / SOURCE_DIR / slug).rglob("*"):
         private = any(fnmatch.fnmatch(path.name, pattern) for pattern in PRIVATE)  # the checks stay outside
@@ -339,8 +373,9 @@ def _course_copy(root: Path, slug: str, student: str, folder: Path, work: Path, 
             target = work / SOURCE_DIR / slug / path.relative_to(root / SOURCE_DIR / slug)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, target)
-    target = work / "submitted" / student / slug  # links are copied as links: they lead nowhere in the sandbox
-    shutil.copytree(folder, target, symlinks=True, ignore=shutil.ignore_patterns(*IGNORE))
+    target = work / "submitted" / student / slug
+    target.mkdir(parents=True)
+    shutil.copyfile(notebook, target / notebook.name)
     private_copy(root, slug, student, work / GRADEBOOK)
     text = (root / CONFIG_FILE).read_text(encoding="utf-8") + SANDBOX_CONFIG + config
     (work / CONFIG_FILE).write_text(text, encoding="utf-8")

@@ -1,47 +1,37 @@
 """The nbgrader run inside the sandbox: ``python -m dlclinic.grading.inside SLUG STUDENT``.
 
-It runs ``nbgrader autograde`` in this process on the course at the current folder (the sandbox's writable
-folder, holding a copy of the gradebook). Before that it makes itself undumpable, so the student's kernel, which
-runs as the same user, cannot attach to it; right after the notebook has run, ``KillStragglers`` kills every
-process left in the sandbox (a child the student detached, say), so nothing of the student's runs while nbgrader
-scores and writes the executed notebook.
+It copies the staged course (``/grading/in``, read-only: config, a private gradebook, the notebook, the
+assignment's data files) into the working folder and runs ``nbgrader autograde`` there, in this process. Before
+anything of the student's runs it makes itself undumpable (the kernel runs as the same user: no ptrace, no
+``/proc/<pid>/mem`` or ``fd``) and keeps the hand-off pipe to itself (not inherited by the kernel). Right after
+the notebook has run and its kernel is shut down, ``HandBack`` writes the executed notebook, from this
+process's memory, to that pipe and exits: nothing a student's process left behind can change it, and nothing
+it wrote in the sandbox is read back. The grader then kills the whole sandbox at once.
 """
 
 from __future__ import annotations
 
 import ctypes
+import json
 import os
-import signal
+import shutil
 import sys
-from pathlib import Path
 
 from nbgrader.preprocessors import NbGraderPreprocessor
+
+from dlclinic.grading.sandbox import COURSE_IN, HANDOFF_ENV
 
 PR_SET_DUMPABLE = 4
 
 
-class KillStragglers(NbGraderPreprocessor):
-    """Kill every process in the sandbox but this one and its ancestors (nbgrader's kernel is gone by then)."""
+class HandBack(NbGraderPreprocessor):
+    """Write the executed notebook to the hand-off pipe and end the sandbox's run (its kernel is gone)."""
 
     def preprocess(self, nb, resources):  # noqa: ANN001, ANN201 - nbconvert's signature
-        keep = _ancestors(os.getpid())
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit() and int(entry.name) not in keep:
-                try:
-                    os.kill(int(entry.name), signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
-        return nb, resources
-
-
-def _ancestors(pid: int) -> set[int]:
-    """``pid`` and every process above it, up to the sandbox's PID 1."""
-    chain = {pid}
-    while pid > 1:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        pid = int(stat.rsplit(")", 1)[1].split()[1])
-        chain.add(pid)
-    return chain
+        data = json.dumps(nb).encode("utf-8")
+        with os.fdopen(int(os.environ[HANDOFF_ENV]), "wb") as pipe:
+            pipe.write(data)
+        os._exit(0)
 
 
 def _undumpable() -> None:
@@ -52,8 +42,10 @@ def _undumpable() -> None:
 
 
 def main(slug: str, student: str) -> None:
-    """Autograde ``student``'s submission of ``slug`` in the course at the current folder."""
+    """Autograde ``student``'s submission of ``slug`` in a copy of the staged course, in the current folder."""
     _undumpable()
+    os.set_inheritable(int(os.environ[HANDOFF_ENV]), False)
+    shutil.copytree(COURSE_IN, ".", dirs_exist_ok=True)
     from nbgrader.apps.nbgraderapp import NbGraderApp
 
     sys.argv = ["nbgrader", "autograde", slug, f"--student={student}", "--force"]
