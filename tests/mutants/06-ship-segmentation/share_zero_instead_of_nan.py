@@ -1,6 +1,6 @@
-# replaces: positive_gradient_share
+# replaces: diagnose_positive_gradient_share
 # mistake: returns 0.0 when the loss has no gradient at all, as if the ship pixels got none of it
-def positive_gradient_share(loss_fn, y_true, y_pred):
+def positive_gradient_share(loss_fn, y_true, y_pred, wrt="probability"):
     truth = tf.constant(np.asarray(y_true, dtype="float32"))
     pred = tf.Variable(np.asarray(y_pred, dtype="float32"))
     with tf.GradientTape() as tape:
@@ -9,6 +9,9 @@ def positive_gradient_share(loss_fn, y_true, y_pred):
     if grad is None:
         return float("nan")
     size = np.abs(grad.numpy())
+    if wrt == "logit":
+        p = pred.numpy()
+        size = size * p * (1 - p)
     total = float(size.sum())
     if total == 0:
         return 0.0

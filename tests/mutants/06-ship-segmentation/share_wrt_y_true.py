@@ -1,0 +1,18 @@
+# replaces: diagnose_positive_gradient_share
+# mistake: differentiates with respect to y_true, the masks, not the prediction: the wrong variable
+def positive_gradient_share(loss_fn, y_true, y_pred, wrt="probability"):
+    truth = tf.Variable(np.asarray(y_true, dtype="float32"))
+    pred = tf.Variable(np.asarray(y_pred, dtype="float32"))
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(loss_fn(truth, pred))
+    grad = tape.gradient(loss, truth)
+    if grad is None:
+        return float("nan")
+    size = np.abs(grad.numpy())
+    if wrt == "logit":
+        p = pred.numpy()
+        size = size * p * (1 - p)
+    total = float(size.sum())
+    if total == 0:
+        return float("nan")
+    return float(size[np.asarray(y_true) == 1].sum() / total)
