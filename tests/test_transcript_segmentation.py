@@ -343,7 +343,8 @@ def test_the_bilstm_stops_on_the_validation_loss_and_keeps_its_best():
 
     data = prepare(12, 4, 4, seed=1, dim=16)
     run = Trainer(build_sentence_classifier, {0.0: data}, epochs=2, lstm_epochs=40).bilstm(1e-2, 0, patience=1)
-    assert len(run.validation) < 40, "a 40-epoch run on 12 lectures should stop early"
+    assert len(run.validation) == 40, "the kept weights' loss reaches the budget"
+    assert run.validation[-2] == run.validation[-1], "a 40-epoch run on 12 lectures should stop early"
     assert list(run.validation) == sorted(run.validation, reverse=True), "the loss of the weights it keeps"
     assert [len(scores) for scores in run.test_scores] == [len(labels) for labels in data["test"].labels]
 
@@ -508,3 +509,13 @@ def test_said_names_rows_by_their_labels_with_the_runners_verdict():
         "the fix (0.31 ± 0.01, 3 seeds) beats the gap (0.4) on test Pk")
     assert said(record, "a", "b", {}, key="f1", metric=Metric("F1", False, 0.01)) == (
         "a (0.5 ± 0, 3 seeds) ties b (0.505) on F1")
+
+
+def test_a_run_stopped_early_keeps_its_best_loss_to_the_budget():
+    from dlclinic.transcript_segmentation.experiment import kept_curve
+
+    steps, curve = kept_curve([0.5, 0.4, 0.45, 0.46], epochs=6, steps_per_epoch=10)
+    assert steps == [10, 20, 30, 40, 50, 60] and curve == [0.5, 0.4, 0.4, 0.4, 0.4, 0.4]
+    assert kept_curve([0.3, 0.2], epochs=2, steps_per_epoch=5) == ([5, 10], [0.3, 0.2])
+    with pytest.raises(ValueError, match="at least one epoch"):
+        kept_curve([], epochs=3, steps_per_epoch=5)

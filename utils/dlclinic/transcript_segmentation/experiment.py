@@ -167,6 +167,17 @@ def oversampled_epoch(y: np.ndarray, factor: float, rng: np.random.Generator) ->
 Builder = Callable[..., keras.Model]  # build(n_features, hidden=, bias=, loss=, learning_rate=) -> compiled model
 
 
+def kept_curve(val_loss: Sequence[float], epochs: int, steps_per_epoch: int) -> tuple[list[int], list[float]]:
+    """The validation curve of a run that keeps its best weights, over its whole budget of ``epochs``: after
+    each epoch, the loss of the weights it keeps (the best so far); once early stopping ends the run, those
+    weights stay, so the curve stays flat to the budget and every seed of a row is read at the same steps."""
+    if not val_loss:
+        raise ValueError("a run must record its validation loss after at least one epoch")
+    best = [float(v) for v in np.minimum.accumulate(np.asarray(val_loss, dtype=float))]
+    best += [best[-1]] * (epochs - len(best))
+    return [steps_per_epoch * (e + 1) for e in range(len(best))], best
+
+
 class Trainer:
     """Trains scorers on the case's lectures (``bundles``: the splits of each cue rate) and hands the runner a
     :class:`Fit` per learning rate and seed. Every run stops once its own objective on the validation lectures
@@ -214,13 +225,11 @@ class Trainer:
                                 class_weight=None if unweighted else weights, validation_data=validation, verbose=0,
                                 callbacks=[stop])
             val_loss = history.history["val_loss"]
-        per_epoch = -(-len(y) // self.batch_size)
         scores = {s: model.predict(data[s].features(variant.features), batch_size=4096, verbose=0)[:, 0]
                   for s in ("val", "test")}
         return Trained(per_document(scores["val"], data["val"].labels),
                        per_document(scores["test"], data["test"].labels),
-                       [per_epoch * (e + 1) for e in range(len(val_loss))],
-                       [float(v) for v in np.minimum.accumulate(val_loss)], model)
+                       *kept_curve(val_loss, self.epochs, -(-len(y) // self.batch_size)), model)
 
     def _oversampled_fit(self, model: keras.Model, x: np.ndarray, y: np.ndarray, factor: float,
                          validation: tuple, seed: int) -> list[float]:
@@ -263,10 +272,8 @@ class Trainer:
         for s in ("val", "test"):
             out = model.predict(padded[s][0], batch_size=64, verbose=0)[..., 0]
             scores[s] = [out[i, : len(e)] for i, e in enumerate(data[s].embeddings)]
-        per_epoch = -(-len(x) // 32)
-        val_loss = history.history["val_loss"]
-        self.runs[key] = Trained(scores["val"], scores["test"], [per_epoch * (e + 1) for e in range(len(val_loss))],
-                                 list(np.minimum.accumulate(val_loss)), model)
+        self.runs[key] = Trained(scores["val"], scores["test"],
+                                 *kept_curve(history.history["val_loss"], self.lstm_epochs, -(-len(x) // 32)), model)
         return self.runs[key]
 
     def bag_of_words(self, cue_rate: float = 0.0) -> Trained:
