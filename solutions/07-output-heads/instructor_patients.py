@@ -1,10 +1,10 @@
-"""Make the saved patients of assignment 7 (instructor only: this folder is not released).
+"""Make the saved patients of assignment 7 (instructor only: ``instructor_*`` files are never released).
 
-``python solutions/_instructor/07-output-heads/make_patients.py`` trains four small models on the case's
-vehicle pictures, each compiled and saved as ``solutions/07-output-heads/patients/patient_N.keras`` (shipped in the
-release), and prints each patient's fault and the evidence the hidden tests recompute. The faults are kept here
-and in the hidden tests only. The models are not the case's: another width, another dense layer, their own
-training pictures and steps.
+``python solutions/07-output-heads/instructor_patients.py`` trains four small models on the case's vehicle
+pictures, each compiled and saved beside the notebook as ``patient_N.keras`` (released), and prints each
+patient's fault and the measured value that ``checks.py``'s ``PATIENTS`` holds. The faults are kept here and in
+``checks.py`` only. The models are not the case's: another width, another dense layer, their own training
+pictures and steps.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from dlclinic.backend import keras
 from dlclinic.output_heads.vehicles import make_vehicles
 from dlclinic.seeding import seed_everything
 
-OUT = Path(__file__).resolve().parents[2] / "07-output-heads" / "patients"
+OUT = Path(__file__).resolve().parent
 layers = keras.layers
 PROBE_SEED = 77  # the probe pictures of the assignment's setup cell
 # patient: (its fault, output activation, loss)
@@ -57,7 +57,6 @@ def evidence(fault: str, model: keras.Model) -> float:
 
 
 def main() -> int:
-    OUT.mkdir(parents=True, exist_ok=True)
     pictures = make_vehicles(2400, seed=4242)
     for index, (name, (fault, activation, loss)) in enumerate(PATIENTS.items()):
         seed_everything(100 + index)
@@ -67,7 +66,7 @@ def main() -> int:
         path = OUT / f"{name}.keras"
         model.save(path)
         again = keras.saving.load_model(path)
-        print(f"{name}: {fault}, evidence {evidence(fault, again):.4f}, {path.stat().st_size / 1024:.0f} KiB")
+        print(f'"{name}": ("{fault}", {evidence(fault, again)!r}),  # {path.stat().st_size / 1024:.0f} KiB')
     return 0
 
 
