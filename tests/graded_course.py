@@ -60,6 +60,7 @@ WRONG_SHAPE = {
     "04-bnn-uncertainty": "predictive_moments",
     "05-siamese-speakers": "equal_error_rate",
     "06-ship-segmentation": "soft_dice_loss",  # airbus_f2 is what the patients and the treatment build on
+    "07-output-heads": "coral_targets",
 }
 # The student whose notebook holds a pasted copy of a graded cell (refused by nbgrader until ``dedupe``).
 PASTER = "troublemaker"

@@ -47,7 +47,7 @@ MARKER = "dlclinic-sandbox-test-child"
 STUBBORN_TIMEOUT = 5  # seconds for the cell whose loop ignores the interrupt
 FORGERS = ["forker", "callback", "shadow", "transformer", "importer", "helper", "lookup", "reader"]
 REAL = ["01-transcript-segmentation", "02-pose-heatmaps", "03-batchnorm-regression", "04-bnn-uncertainty"]
-REAL += ["05-siamese-speakers"]
+REAL += ["05-siamese-speakers", "07-output-heads"]
 RESOURCES = ["flood", "bigoutput", "hog"]  # issue 27's #9 and #10
 # The attacked class's caps (MiB): small, so that the resource attacks pass them in seconds on a shared machine;
 # 3 GiB of address space per process: the importer's kernel imports TensorFlow (1.6 GB of it)

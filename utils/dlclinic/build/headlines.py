@@ -50,4 +50,8 @@ HEADLINES = {
         "F2 (the Airbus competition's score)", False, "reporter_biased.f2", "baseline.f2", "the threshold detector",
         "best.f2", "the fix",
     ),
+    "07-output-heads": Headline(
+        "mAP (mean average precision over the 8 labels)", False, "softmax_all.map", "baseline.map",
+        "a vote of the 15 nearest pictures", "best.map", "the best head",
+    ),
 }
