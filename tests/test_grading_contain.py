@@ -256,3 +256,15 @@ def test_containment_says_what_is_used():
     assert re.match(kills, text)
     assert "1024 MB" in text and ("16384 inodes" in text or os.geteuid() != 0)
     assert shutil.which("bwrap") is None or "writable: " in text
+
+
+def test_a_virtual_environment_under_tmp_is_not_hidden_by_the_sandboxs_tmp(tmp_path):
+    """The writable places are mounted before the read-only ones, so an interpreter under /tmp (a fresh clone
+    there, as CI makes) stays visible: mounted after, the sandbox's /tmp hid it ("setpriv: failed to execute")."""
+    from dlclinic.grading.sandbox import Limits, sandbox_command
+
+    args = sandbox_command(["true"], tmp_path, tmp_path, {}, Limits(), writable=tmp_path)
+    tmp_mount = next(i for i, a in enumerate(args) if a == "/tmp" and args[i - 1] in ("--tmpfs", "--bind")
+                     or a == "/tmp" and args[i - 2] == "--bind")
+    first_read_only = next(i for i, a in enumerate(args) if a in ("--ro-bind", "--ro-bind-try"))
+    assert tmp_mount < first_read_only

@@ -172,12 +172,8 @@ def sandbox_command(
     else:
         args += ["--unshare-all"]
     args += ["--proc", "/proc", "--dev", "/dev"]
-    mounts = _mounts(course_dir, package_dir, files)
-    parents = sorted({str(p) for _, _, dest in mounts for p in Path(dest).parents if str(p) != "/"}, key=len)
-    for parent in parents:
-        args += ["--perms", "0755", "--dir", parent]
-    for option, source, dest in mounts:
-        args += [option, source, dest]
+    # the writable places first, so that a read-only mount below one of them (a virtual environment under /tmp)
+    # lands on top of it instead of being hidden by it
     places = {WORK: "work", "/tmp": "tmp", "/dev/shm": "shm"}
     for place, name in places.items():
         if as_root and writable is not None:
@@ -185,6 +181,12 @@ def sandbox_command(
         else:
             args += ["--size", str(limits.disk_bytes), "--tmpfs", place]
             args += ["--chmod", "1777" if place != WORK else "0755", place]
+    mounts = _mounts(course_dir, package_dir, files)
+    parents = sorted({str(p) for _, _, dest in mounts for p in Path(dest).parents if str(p) != "/"}, key=len)
+    for parent in parents:
+        args += ["--perms", "0755", "--dir", parent]
+    for option, source, dest in mounts:
+        args += [option, source, dest]
     args += ["--chdir", WORK, "--clearenv"]
     for name, value in env.items():
         args += ["--setenv", name, value]
