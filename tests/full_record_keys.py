@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from dlclinic.full_runs import load_full_record
 
 
+def _by_number(value: object) -> bool:
+    """A map keyed by numbers (learning rates, steps): its keys are the mode's grid, not the record's shape."""
+    if not isinstance(value, dict) or not value:
+        return False
+    try:
+        [float(key) for key in value]
+    except ValueError:
+        return False
+    return True
+
+
 def flat_keys(metrics: dict, prefix: str = "") -> set[str]:
-    """Every dotted key of a nested metrics dict."""
+    """Every dotted key of a nested metrics dict; a map keyed by numbers counts as one key, and a number inside
+    a key (a budget: "4000 steps at 0.01") reads as ``#``."""
     keys = set()
     for key, value in metrics.items():
-        keys |= flat_keys(value, f"{prefix}{key}.") if isinstance(value, dict) else {f"{prefix}{key}"}
+        key = re.sub(r"\d+(\.\d+)?(e-?\d+)?", "#", str(key))
+        nested = isinstance(value, dict) and not _by_number(value)
+        keys |= flat_keys(value, f"{prefix}{key}.") if nested else {f"{prefix}{key}"}
     return keys
 
 
