@@ -175,15 +175,19 @@ def sandbox_command(
     # the writable places first, so that a read-only mount below one of them (a virtual environment under /tmp)
     # lands on top of it instead of being hidden by it
     places = {WORK: "work", "/tmp": "tmp", "/dev/shm": "shm"}
+    mounts = _mounts(course_dir, package_dir, files)
+    destinations = [dest for _, _, dest in mounts] + list(places)
+    parents = sorted({str(p) for dest in destinations for p in Path(dest).parents if str(p) != "/"}, key=len)
+    below = [p for p in parents if any(Path(p).is_relative_to(place) for place in places)]
+    for parent in [p for p in parents if p not in below]:  # readable by the sandbox's user (0755)
+        args += ["--perms", "0755", "--dir", parent]
     for place, name in places.items():
         if as_root and writable is not None:
             args += ["--bind", str(writable / name), place]
         else:
             args += ["--size", str(limits.disk_bytes), "--tmpfs", place]
             args += ["--chmod", "1777" if place != WORK else "0755", place]
-    mounts = _mounts(course_dir, package_dir, files)
-    parents = sorted({str(p) for _, _, dest in mounts for p in Path(dest).parents if str(p) != "/"}, key=len)
-    for parent in parents:
+    for parent in below:
         args += ["--perms", "0755", "--dir", parent]
     for option, source, dest in mounts:
         args += [option, source, dest]
