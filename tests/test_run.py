@@ -115,6 +115,22 @@ def test_a_name_glued_twice_fails_the_check(tmp_path: Path) -> None:
         run.check_executed(case)
 
 
+def test_text_that_glues_an_unstored_name_fails_the_check(tmp_path: Path) -> None:
+    case = case_in(tmp_path)
+    cell = nbformat.v4.new_code_cell("glue('share_bce_logit', 0.2)")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"text/plain": "0.2"},
+                                           metadata={"scrapbook": {"name": "share_bce_logit"}})]
+    text = nbformat.v4.new_markdown_cell(
+        "Plain BCE gives {glue:text}`share_bce_logit:.2g`, the report {glue:text}`share_bce:.2g`.\n\n"
+        "```{glue:figure} curves\n:name: fig\n```\n\nElsewhere: {glue:text}`other.ipynb::eer`."
+    )
+    notebook = nbformat.v4.new_notebook(cells=[cell, text])
+    case.executed.parent.mkdir(parents=True)
+    nbformat.write(notebook, case.executed)
+    with pytest.raises(run.RunError, match="glues in names no cell stored: curves, share_bce$"):
+        run.check_executed(case)
+
+
 def test_missing_or_malformed_metrics_are_errors(tmp_path: Path) -> None:
     case = case_in(tmp_path)
     with pytest.raises(run.RunError, match="wrote no metrics"):

@@ -78,6 +78,29 @@ def repeated_glue_names(notebook: nbformat.NotebookNode) -> list[str]:
     return sorted({name for name in names if name and names.count(name) > 1})
 
 
+GLUE_ROLE = re.compile(r"\{glue(?::[a-z]*)?\}`([^`]+)`")  # {glue:text}`name:fmt`, {glue}`name`
+GLUE_DIRECTIVE = re.compile(r"^[`:]{3,}\{glue(?::[a-z]*)?\}[ \t]+(\S+)", re.M)  # ```{glue:figure} name
+
+
+def missing_glue_names(notebook: nbformat.NotebookNode) -> list[str]:
+    """Names the markdown cells of an executed notebook glue in but no output stored (the book build refuses
+    them); a ``path::key`` reference to another document is left to the book build."""
+    stored = {
+        output.get("metadata", {}).get("scrapbook", {}).get("name")
+        for cell in notebook.cells
+        for output in cell.get("outputs", [])
+    }
+    wanted = {
+        reference.split(":")[0].strip()
+        for cell in notebook.cells
+        if cell.cell_type == "markdown"
+        for pattern in (GLUE_ROLE, GLUE_DIRECTIVE)
+        for reference in pattern.findall(cell.source)
+        if "::" not in reference
+    }
+    return sorted(wanted - stored)
+
+
 def _code_sources(notebook: nbformat.NotebookNode) -> list[str]:
     """Code cell sources, without the parameters cell papermill injects."""
     return [

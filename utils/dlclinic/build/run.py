@@ -26,7 +26,7 @@ import nbformat
 from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 
 from dlclinic.build.benchmark import runtime_table
-from dlclinic.build.book import error_outputs, repeated_glue_names
+from dlclinic.build.book import error_outputs, missing_glue_names, repeated_glue_names
 from dlclinic.build.peak_memory import Peaks, track_peak_memory
 from dlclinic.build.results import (
     RecordError,
@@ -151,8 +151,8 @@ def tidy_streams(case: Case) -> None:
 
 
 def check_executed(case: Case) -> None:
-    """Raise ``RunError`` if the executed notebook holds an error output (e.g. a ``raises-exception`` cell) or
-    glues a name twice."""
+    """Raise ``RunError`` if the executed notebook holds an error output (e.g. a ``raises-exception`` cell), glues
+    a name twice, or its text glues in a name no cell stored."""
     notebook = nbformat.read(case.executed, as_version=4)
     errors = error_outputs(notebook)
     if errors:
@@ -160,6 +160,9 @@ def check_executed(case: Case) -> None:
     repeated = repeated_glue_names(notebook)
     if repeated:
         raise RunError(f"{case.executed} glues these names more than once: {', '.join(repeated)}")
+    missing = missing_glue_names(notebook)
+    if missing:
+        raise RunError(f"{case.executed}'s text glues in names no cell stored: {', '.join(missing)}")
 
 
 def read_case_metrics(case: Case) -> dict:
