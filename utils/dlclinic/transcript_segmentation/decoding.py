@@ -1,7 +1,7 @@
 """From per-sentence scores to boundaries, the same way for every scorer, trained or not.
 
 A score that rises over a few sentences around a topic change marks a clump of neighbours when it is simply
-cut; Pk forgives the clump, WindowDiff and F1 do not. **Peak picking** keeps a sentence as a candidate only
+cut; Pk forgives the clump, WindowDiff does not. **Peak picking** keeps a sentence as a candidate only
 where its score is the highest within ``radius`` sentences on either side (the first of equal neighbours
 wins); then one cut, chosen on the validation lectures, turns the candidates into boundaries.
 """
