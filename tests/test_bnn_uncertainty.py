@@ -428,6 +428,15 @@ class TestEvidence:
         assert "paired SE 0.006" in text and "×" not in text, "a log score: no ratio"
         assert verdict_of(record, "same").startswith("ties with the reporter (-0.003 nats")
 
+    def test_no_verb_against_a_degenerate_row(self):
+        from dlclinic.bnn_uncertainty.evidence import in_nats
+
+        record = record_of({"reporter": ([1.00, 1.10, 0.90], None), "fix": ([0.80, 0.91, 0.69], "reporter")})
+        record["rows"][0] |= {"degenerate": True, "why_degenerate": "constant output"}
+        text = in_nats(record, "fix", "reporter")
+        assert "is not compared with the reporter" in text and "degenerate (constant output)" in text
+        assert not any(verb in text for verb in (" beats ", " ties ", " loses to "))
+
     def test_filtering_entries_and_subsets(self):
         from dlclinic.bnn_uncertainty.evidence import filtering_entries, subset
         from dlclinic.bnn_uncertainty.experiment import Prediction

@@ -98,7 +98,8 @@ def paired(record: Mapping, a: str, b: str) -> tuple[float, float, int]:
 
 def in_nats(record: Mapping, a: str, b: str) -> str:
     """"the fix (0.78 ± 0.02, 5 seeds) beats the reporter's net (1.00 ± 0.01, 5 seeds) by 0.22 nats (paired SE
-    0.01, 5 seeds)": the verb from the runner's rule, the difference in nats with its paired standard error."""
+    0.01, 5 seeds)": the verb from the runner's rule, the difference in nats with its paired standard error; no
+    verb where either row is degenerate."""
     table = Differential.from_record(record)
     verdict, _ = table.compare(table.rows[a], table.rows[b])
     gain, error, seeds = paired(record, a, b)
@@ -107,6 +108,10 @@ def in_nats(record: Mapping, a: str, b: str) -> str:
         spread = f" ± {row.spread:.2f}, {row.seeds} seeds" if row.seeds > 1 else ""
         return f"{row.change} ({row.value:.3f}{spread})"
 
+    broken = [row for row in (table.rows[a], table.rows[b]) if row.degenerate]
+    if broken:  # a constant or non-finite model is no yardstick: no verb
+        return (f"{said(table.rows[a])} is not compared with {said(table.rows[b])}: "
+                + "; ".join(f"{row.change} is degenerate ({row.why_degenerate})" for row in broken))
     how = "paired SE" if table.rows[a].seed_ids == table.rows[b].seed_ids else "SE"
     error_text = f"{how} {error:.3f}, {seeds} seeds" if seeds > 1 else "one seed, no SE"
     return f"{said(table.rows[a])} {VERBS[verdict]} {said(table.rows[b])}: Δ = {gain:+.3f} nats ({error_text})"
