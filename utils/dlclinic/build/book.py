@@ -68,14 +68,17 @@ def error_outputs(notebook: nbformat.NotebookNode) -> list[str]:
     return errors
 
 
+def stored_glue_names(notebook: nbformat.NotebookNode) -> list[str]:
+    """The names ``myst_nb.glue`` stored in an executed notebook's outputs, in order, repeats included."""
+    names = (output.get("metadata", {}).get("scrapbook", {}).get("name")
+             for cell in notebook.cells for output in cell.get("outputs", []))
+    return [name for name in names if name]
+
+
 def repeated_glue_names(notebook: nbformat.NotebookNode) -> list[str]:
     """Names that ``myst_nb.glue`` stored more than once in an executed notebook (the book build refuses them)."""
-    names = [
-        output.get("metadata", {}).get("scrapbook", {}).get("name")
-        for cell in notebook.cells
-        for output in cell.get("outputs", [])
-    ]
-    return sorted({name for name in names if name and names.count(name) > 1})
+    names = stored_glue_names(notebook)
+    return sorted({name for name in names if names.count(name) > 1})
 
 
 GLUE_ROLE = re.compile(r"\{glue(?::[a-z]*)?\}`([^`]+)`")  # {glue:text}`name:fmt`, {glue}`name`
@@ -85,11 +88,6 @@ GLUE_DIRECTIVE = re.compile(r"^[`:]{3,}\{glue(?::[a-z]*)?\}[ \t]+(\S+)", re.M)  
 def missing_glue_names(notebook: nbformat.NotebookNode) -> list[str]:
     """Names the markdown cells of an executed notebook glue in but no output stored (the book build refuses
     them); a ``path::key`` reference to another document is left to the book build."""
-    stored = {
-        output.get("metadata", {}).get("scrapbook", {}).get("name")
-        for cell in notebook.cells
-        for output in cell.get("outputs", [])
-    }
     wanted = {
         reference.split(":")[0].strip()
         for cell in notebook.cells
@@ -98,7 +96,7 @@ def missing_glue_names(notebook: nbformat.NotebookNode) -> list[str]:
         for reference in pattern.findall(cell.source)
         if "::" not in reference
     }
-    return sorted(wanted - stored)
+    return sorted(wanted - set(stored_glue_names(notebook)))
 
 
 def _code_sources(notebook: nbformat.NotebookNode) -> list[str]:
