@@ -11,6 +11,7 @@ tests check the weaker guarantee the instructor page states for that case.
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
 import re
 import shutil
@@ -25,7 +26,15 @@ from test_grading_sandbox import needs_bwrap
 from dlclinic.grading.autograde import PACKAGE_DIR, oversized_output
 from dlclinic.grading.cgroup import PREFIX, support
 from dlclinic.grading.handout import MIME
-from dlclinic.grading.sandbox import HANDOFF_ENV, MB, Limits, containment, run_sandboxed, sandbox_python
+from dlclinic.grading.sandbox import (
+    HANDOFF_ENV,
+    MB,
+    Limits,
+    claimed_uid,
+    containment,
+    run_sandboxed,
+    sandbox_python,
+)
 
 MARKER = "dlclinic-contain-test-straggler"
 SMALL = Limits(memory_bytes=512 * MB, tasks=64, cpus=1.0, disk_bytes=32 * MB, inodes=500, wall_seconds=120)
@@ -33,7 +42,7 @@ SMALL = Limits(memory_bytes=512 * MB, tasks=64, cpus=1.0, disk_bytes=32 * MB, in
 
 def _run(tmp_path: Path, script: str, limits: Limits = SMALL):
     course = tmp_path / "in"
-    course.mkdir(exist_ok=True)
+    course.mkdir(parents=True, exist_ok=True)
     command = [sandbox_python(), "-c", textwrap.dedent(script)]
     return run_sandboxed(command, course, PACKAGE_DIR, {"PYTHONSAFEPATH": "1"}, limits)
 
@@ -268,3 +277,31 @@ def test_a_virtual_environment_under_tmp_is_not_hidden_by_the_sandboxs_tmp(tmp_p
                      or a == "/tmp" and args[i - 2] == "--bind")
     first_read_only = next(i for i, a in enumerate(args) if a in ("--ro-bind", "--ro-bind-try"))
     assert tmp_mount < first_read_only
+
+
+@needs_bwrap
+def test_a_sandbox_starts_beside_another_that_uses_most_of_its_tasks(tmp_path):
+    """The failure of 2026-12-06: a sandbox of 64 tasks could not even start (setpriv: "Resource temporarily
+    unavailable") while another sandbox of the same user ran a kernel's threads, since the process-count rlimit
+    counts all of a user's processes. Each sandbox now runs as a user of its own, whoever started the other."""
+    holder = """
+        import os, sys, time
+        for _ in range(80):
+            if os.fork() == 0:
+                time.sleep(6)
+                os._exit(0)
+        print("holding", flush=True)
+        time.sleep(6)
+    """
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        first = pool.submit(_run, tmp_path / "first", holder, Limits(**{**SMALL.__dict__, "tasks": 200}))
+        time.sleep(3)  # the first sandbox's 81 processes are up: more than the second's 64 tasks
+        second = _run(tmp_path / "second", "print('started')")
+        assert first.running(), "the first sandbox ended before the second started: the test proves nothing"
+        assert second.returncode == 0 and "started" in second.log, second.log
+        assert first.result().returncode == 0 and "holding" in first.result().log, first.result().log
+
+
+def test_no_two_sandboxes_of_one_machine_share_a_user():
+    with claimed_uid() as first, claimed_uid() as second:
+        assert first != second

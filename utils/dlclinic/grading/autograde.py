@@ -29,7 +29,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from queue import Queue
 from typing import Any
 
 import nbformat
@@ -63,7 +62,6 @@ from dlclinic.grading.sandbox import (
     INPUTS,
     MB,
     PACKAGE,
-    SANDBOX_UID,
     WORK,
     Limits,
     probe,
@@ -222,20 +220,16 @@ def autograde(
         run = Run(root, slug, release, Path(scratch), limits, extra)
         if checks is not None:
             run = _with_checks(run, checks, secrets.randbits(128) if seed is None else seed)
-        slots: Queue[int] = Queue()
-        for slot in range(max(1, jobs)):
-            slots.put(SANDBOX_UID + slot)  # one user per parallel sandbox: the task limit counts per user
 
         def grade(student: str) -> str:
-            uid, start = slots.get(), time.monotonic()
+            start = time.monotonic()
             try:
-                return _grade_in_sandbox(run, student, uid, result.usage)
+                return _grade_in_sandbox(run, student, result.usage)
             except Exception as error:  # noqa: BLE001 - one submission never stops the class
                 path = f"submitted/{student}/{slug}/{slug}.ipynb"
                 return f"grading {path} failed: {type(error).__name__}: {str(error)[:300]}"
             finally:
                 result.seconds[student] = time.monotonic() - start
-                slots.put(uid)
 
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             reasons = dict(zip(chosen, pool.map(grade, chosen), strict=True))
@@ -276,7 +270,7 @@ def _with_checks(run: Run, checks: Checks, seed: int) -> Run:
     return replace(run, package_dir=package, checks=checks, inputs=inputs)
 
 
-def _grade_in_sandbox(run: Run, student: str, uid: int, usage: dict[str, Usage]) -> str:
+def _grade_in_sandbox(run: Run, student: str, usage: dict[str, Usage]) -> str:
     """Run nbgrader on one submission in a sandbox, let the checks decide its checked cells, and stage the
     executed notebook it handed back; return why it cannot be graded, or ''."""
     root, slug = run.root, run.slug
@@ -317,7 +311,7 @@ def _grade_in_sandbox(run: Run, student: str, uid: int, usage: dict[str, Usage])
         env[INPUTS_ENV] = INPUTS
         files[INPUTS] = run.inputs_file
     command = [sandbox_python(), "-m", "dlclinic.grading.inside", slug, student]
-    outcome = run_sandboxed(command, staged, run.package_dir, env, run.limits, uid, files)
+    outcome = run_sandboxed(command, staged, run.package_dir, env, run.limits, files)
     if outcome.usage is not None:
         usage[student] = outcome.usage
     if outcome.over:

@@ -18,14 +18,16 @@ tasks, CPU) where the machine lets the grader make one, and each process an addr
 rlimit; the writable places share one tmpfs of ``disk_bytes`` and ``inodes`` when the grader runs as root (it
 mounts it), or get a tmpfs of ``disk_bytes`` each otherwise (bubblewrap cannot cap inodes). When the command
 ends, runs past ``wall_seconds`` or passes a cap, every process of the sandbox is killed at once (``cgroup.kill``,
-the freezer, or the PID namespace torn down whole). Run as root, each sandbox runs as a user of its own
-(``SANDBOX_UID`` and up), so the process limit counts the sandbox's processes only.
+the freezer, or the PID namespace torn down whole). Run as root, each sandbox runs as a user that no other
+sandbox on the machine runs as at the same time (``claimed_uid``: ``SANDBOX_UID`` and up, a lock file each), so
+the process limit, which counts all of a user's processes, counts the sandbox's only, whoever started the other.
 """
 
 from __future__ import annotations
 
 import collections
 import contextlib
+import fcntl
 import os
 import shutil
 import signal
@@ -33,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +47,8 @@ PACKAGE = "/grading/utils"
 INPUTS = "/grading/inputs.json"  # the grader's inputs for the hidden tests, read-only (dlclinic.grading.handout)
 HANDOFF_ENV = "DLCLINIC_HANDOFF_FD"  # the file descriptor of the hand-off pipe, inside the sandbox
 SANDBOX_UID = 61000  # run by root, sandboxes run as 61000, 61001, ...: users with no files and no other processes
+SANDBOX_UIDS = 256  # how many sandboxes may run at once on one machine
+UID_LOCKS = Path(tempfile.gettempdir()) / "dlclinic-sandbox-uids"
 SYSTEM_DIRS = ("/usr", "/etc", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
 MB = 2**20
 LOG_KEPT = 64 * 1024  # bytes of the command's output kept for the reason a run failed (head and tail)
@@ -246,18 +251,50 @@ class _Reader(threading.Thread):
         return (bytes(self.head) + middle.encode() + b"".join(self.tail)).decode("utf-8", errors="replace")
 
 
+@contextlib.contextmanager
+def claimed_uid() -> Iterator[int]:
+    """A sandbox user that no other sandbox on this machine runs as until the block ends (a lock file per user):
+    two sandboxes of one user would share its process-count rlimit, and one could not start beside the other."""
+    UID_LOCKS.mkdir(mode=0o700, exist_ok=True)
+    for uid in range(SANDBOX_UID, SANDBOX_UID + SANDBOX_UIDS):
+        fd = os.open(UID_LOCKS / f"{uid}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        try:
+            yield uid
+        finally:
+            os.close(fd)
+        return
+    raise SandboxUnavailable(f"all {SANDBOX_UIDS} sandbox users are busy on this machine: wait for a grading to end")
+
+
 def run_sandboxed(
     command: list[str],
     course_dir: Path,
     package_dir: Path,
     env: dict[str, str],
     limits: Limits,
-    uid: int = SANDBOX_UID,
     files: dict[str, Path] | None = None,
 ) -> Outcome:
-    """Run ``command`` in a sandbox with ``course_dir`` and ``files`` mounted read-only, within ``limits``; kill
-    every process it started, at once, when it ends, times out or passes an output cap."""
-    course_dir = Path(course_dir)
+    """Run ``command`` in a sandbox with ``course_dir`` and ``files`` mounted read-only, within ``limits``, as a
+    user of its own (``claimed_uid``); kill every process it started, at once, when it ends, times out or passes an
+    output cap."""
+    with claimed_uid() as uid:
+        return _run_as(uid, command, Path(course_dir), package_dir, env, limits, files)
+
+
+def _run_as(
+    uid: int,
+    command: list[str],
+    course_dir: Path,
+    package_dir: Path,
+    env: dict[str, str],
+    limits: Limits,
+    files: dict[str, Path] | None,
+) -> Outcome:
     if os.geteuid() == 0:  # the sandbox's user reads the staged course (mounted read-only)
         for path in [course_dir, *course_dir.rglob("*")]:
             os.chown(path, uid, uid, follow_symlinks=False)
