@@ -328,6 +328,24 @@ class TestFindings:
         assert said.startswith("no BatchNorm (0.2 ± 0.01, 3 seeds) beats the report (5 ± 1, 3 seeds) on test NMSE")
         assert says(SMALL_RECORD, "slow").endswith("(its rate 0.01 at the grid's bound; not converged)")
 
+    @pytest.mark.parametrize(("gamma", "alignment", "verb", "part"),
+                             [(0.752, 0.035, "move", "most"), (0.97, 0.8, "barely move", "little")])
+    def test_mechanism_sentences_are_worded_from_the_curves(self, gamma, alignment, verb, part):
+        """The review's points: a γ that falls by a quarter does not "barely move", and the alignment's part in the
+        output spread's fall is measured (std = ‖w‖ × feature std × alignment), not asserted."""
+        from dlclinic.batchnorm_regression.findings import mechanism_glue
+
+        def curve(**ends):
+            return {"steps": [0, 10, 100], "learning_rate": 1e-3, "nmse": [20.0, 5.0, 0.6],
+                    **{key: [start, (start + end) / 2, end] for key, (start, end) in ends.items()}}
+
+        report = curve(kernel_norm=(1.3, 0.6), feature_std=(0.6, 0.2), alignment=(0.9, alignment),
+                       gamma=(1.0, gamma), beta=(0.0, -0.19 if verb == "move" else 0.01))
+        glued = mechanism_glue({"reporter_bn": report, "no_bn": report, "bn_standardised": report},
+                               {"0.001": report})
+        assert glued["gamma_story"].startswith(f"BatchNorm's γ and β {verb}: the last BatchNorm's mean γ goes from 1")
+        assert glued["alignment_story"].startswith(f"The alignment does {part} of the closing")
+
 
 def _row(name, value, spread, reference=None, verdict="", converged=True, edge=False, kind="trained"):
     return {"name": name, "change": {"reporter_bn": "the report", "no_bn": "no BatchNorm"}.get(name, name),

@@ -15,7 +15,7 @@ import numpy as np
 from dlclinic.backend import keras
 from dlclinic.batchnorm_regression.diagnosis import decompose
 from dlclinic.batchnorm_regression.experiment import COUNT_MAE
-from dlclinic.differential import Differential, Grid, Metric, Row, minimal_change, sentence, versus
+from dlclinic.differential import Differential, Grid, Metric, Row, minimal_change, on_metric, sentence, versus
 from dlclinic.tables import markdown_rows
 
 ADAM_GRID = Grid((1e-4, 1e-3, 1e-2), low=1e-5, high=1.0)
@@ -158,9 +158,10 @@ def treatment_table(evidence: Mapping, smoke: Mapping | None, names: Sequence[st
 
 
 def checkup_table(evidence: Mapping, smoke: Mapping | None, names: Sequence[str], best: str) -> str:
-    """The check-up: the reporter's net, the references and the treatments, plus the best row."""
+    """The check-up: the reporter's net, the references and the treatments, plus the best converged row."""
     wanted = list(names) + ([best] if best not in names else [])
-    return _rows_table(evidence, smoke, wanted, {best: f"best row: {Differential.from_record(evidence)[best].change}"})
+    change = Differential.from_record(evidence)[best].change
+    return _rows_table(evidence, smoke, wanted, {best: f"best converged row: {change}"})
 
 
 # --- sentences -------------------------------------------------------------------------------------------------
@@ -217,18 +218,25 @@ def mechanism_glue(curves: Mapping, rate_curves: Mapping) -> dict[str, str]:
     falling = nmse[-1] < nmse[late]
     by_rate = {float(rate): _curve(record, "nmse")[-1] for rate, record in rate_curves.items()}
     kernel_kept = kernel1 > 0.5 * kernel0
-    gamma_kept = 0.5 < gamma1 < 2
-    aligned_away = align[-1] < 0.2 * align[first]
+    gamma_kept = abs(gamma1 - 1) < 0.1 and abs(beta1) < 0.1
+    # std(output) = ‖w‖ × std(features) × alignment: each factor's share of the output spread's fall, in logs
+    falls = {key: math.log(at(report, key, -1) / at(report, key, 0)) for key in ("kernel_norm", "feature_std",
+                                                                                  "alignment")}
+    share = falls["alignment"] / sum(falls.values()) if sum(falls.values()) < 0 else 0.0
+    part = "most" if share > 0.5 else ("part" if share > 0.2 else "little")
     return {
         "reporter_rate": f"{report['learning_rate']:g}",
         "kernel_story": (f"The output kernel {'does not shrink' if kernel_kept else 'shrinks'}: ‖w‖ goes from "
                          f"{kernel0:.3g} before training to {kernel1:.3g} after {end:,} steps "
                          f"({(kernel1 - kernel0) / kernel0:+.0%})."),
         "gamma_story": (f"BatchNorm's γ and β {'barely move' if gamma_kept else 'move'}: the last BatchNorm's mean γ "
-                        f"goes from 1 to {gamma1:.3g}, its mean β from 0 to {beta1:.2g}; the features reaching the "
-                        f"output end with a spread of {at(report, 'feature_std', -1):.2g} (peak {feature_peak:.2g})."),
-        "alignment_story": (f"The gap is {'' if aligned_away else 'not '}closed by the alignment: a goes from "
-                            f"{align[first]:.2g} at step {steps[first]:,} to {align[-1]:.2g} at step {end:,}."),
+                        f"goes from 1 to {gamma1:.3g} ({gamma1 - 1:+.0%}), its mean β from 0 to {beta1:.2g}; the "
+                        f"features reaching the output end with a spread of {at(report, 'feature_std', -1):.2g} "
+                        f"(peak {feature_peak:.2g})."),
+        "alignment_story": (f"The alignment does {part} of the closing: a goes from {align[0]:.2g} before training "
+                            f"({align[first]:.2g} at step {steps[first]:,}) to {align[-1]:.2g} at step {end:,}, "
+                            f"{share:.0%} of the fall of the output's spread on a log scale (‖w‖ and the "
+                            "features' spread do the rest)."),
         "no_bn_story": (f"feature spread {at(no_bn, 'feature_std', -1):.2g}, alignment "
                         f"{at(no_bn, 'alignment', -1):.2g} at the end"),
         "fix_story": (f"alignment {at(fix, 'alignment', -1):.2g} and feature spread {at(fix, 'feature_std', -1):.2g} "
@@ -266,6 +274,35 @@ def differential_glue(evidence: Mapping, full: Mapping | None, mode: str) -> dic
     return found
 
 
+def _standing(evidence: Mapping, fix: str, maps: Sequence[str], counts: Sequence[str]) -> str:
+    """What the check-up's verdicts say of the references as tools: those the fix loses to, ties, or cannot be
+    judged against, on each metric; nothing is inferred from a verdict that is not there."""
+    tables = {"on the maps": Differential.from_record(evidence),
+              "on the counts": on_metric(evidence, COUNT_MAE, COUNT_METRIC)}
+    found: dict[str, dict[str, list[str]]] = {"loses to": {}, "ties": {}, "undecided": {}}
+    for (where, table), names in zip(tables.items(), (maps, counts), strict=True):
+        for name in dict.fromkeys(names):
+            verb = versus(table, fix, name)["verb"]
+            if verb != "beats":
+                kind = verb if verb in ("loses to", "ties") else "undecided"
+                found[kind].setdefault(where, []).append(table[name].change)
+
+    def listed(by_metric: dict[str, list[str]]) -> str:
+        return " and ".join(f"{'; '.join(names)} {where}" for where, names in by_metric.items())
+
+    said = []
+    if found["loses to"]:
+        said.append(f"A loss is what it says: {listed(found['loses to'])} did better than the fix on these scenes")
+    if found["ties"]:
+        said.append(f"{listed(found['ties'])} did as well as the fix")
+    if found["undecided"]:
+        said.append(f"against {listed(found['undecided'])}, the comparison is undecided")
+    if not said:
+        return "The fix beats every reference of the check-up on both metrics."
+    text = "; ".join(said) + "."
+    return text[0].upper() + text[1:]
+
+
 def checkup_glue(evidence: Mapping, summary: Mapping, source: str) -> dict[str, str]:
     """The opening, check-up, treatment, thread-box and takeaway phrases, from the evidence (``source`` names
     it: "the committed full run" …)."""
@@ -290,16 +327,16 @@ def checkup_glue(evidence: Mapping, summary: Mapping, source: str) -> dict[str, 
                     + (f"the best single change to the report is {table[cure].change}"
                        if cure else "no single change to the report is better and converged")
                     + f"; standardising the targets, the fix this chapter writes out: "
-                    f"{sentence(evidence, fix, 'reporter_bn')}. The best row is {table[best].change}; the strongest "
-                    f"baseline measured is {summary['strongest_baseline']['change']}, and "
+                    f"{sentence(evidence, fix, 'reporter_bn')}. The best converged row is {table[best].change}; "
+                    f"the strongest baseline measured is {summary['strongest_baseline']['change']}, and "
                     f"{sentence(evidence, fix, strongest)}. {keep_text}."),
         "checkup_story": (f"On the maps: {sentence(evidence, fix, strongest)}; {sentence(evidence, fix, 'baseline')}; "
                           f"{sentence(evidence, fix, 'mean_map')}. On the counts: "
                           f"{mae(fix, 'baseline')}; {mae(fix, 'no_bn')}; {mae(fix, 'reporter_bn')}. "
-                          + ("" if best == fix else f"The best row, {table[best].change}: "
+                          + ("" if best == fix else f"The best converged row, {table[best].change}: "
                              f"{sentence(evidence, best, strongest)}. ")
-                          + "A loss is what it says: where the fix does not beat a reference, that reference is as "
-                            "good a tool on these scenes."),
+                          + _standing(evidence, fix, maps=[strongest, "baseline", "mean_map"],
+                                      counts=["baseline", "no_bn", "reporter_bn"])),
         "treat_story": "; ".join(sentence(evidence, a, b) for a, b in [
             (fix, "bn_max_scaled"), ("std_only", fix), ("bn_output_init", fix), ("no_bn_standardised", fix)]) + ".",
         "thread_story": f"{sentence(evidence, 'bn_max_scaled', 'reporter_bn')}, and "
