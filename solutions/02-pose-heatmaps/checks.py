@@ -80,7 +80,8 @@ def inputs(rng: np.random.Generator) -> dict:
     kinds = list(ACCURACY_KINDS)
     rng.shuffle(kinds)
     accuracy_cases = [_accuracy_case(rng, kind) for kind in kinds]
-    maps = rng.uniform(size=(3, int(rng.integers(8, 20)), int(rng.integers(8, 20)), int(rng.integers(2, 6))))
+    sides = rng.permutation([int(rng.integers(8, 14)), int(rng.integers(14, 20))])  # never square: H and W differ
+    maps = rng.uniform(size=(3, *sides, int(rng.integers(2, 6))))
     maps[1] = np.round(maps[1] * 2) / 2  # ties: the first maximum, as NumPy's argmax, is the answer
     truth = rng.uniform(0, 64, size=(30, 16, 2))
     pred, torso = truth + rng.normal(scale=4.0, size=truth.shape), rng.uniform(10, 25, size=30)

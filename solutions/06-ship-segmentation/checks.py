@@ -104,6 +104,25 @@ def _share_cases(rng: np.random.Generator) -> list[dict]:
     return cases + [{"loss": "squared", "y": flat_y, "p": flat_p, "wrt": wrt} for wrt in ("probability", "logit")]
 
 
+def _pick_case(rng: np.random.Generator) -> dict:
+    """Probabilities where the tiles without a ship decide the pick: each of those holds a false blob at 0.97, each
+    ship is found at 0.82 only, and empty tiles outnumber ship tiles four to one or more. Every threshold below 0.82
+    finds the ships and the blobs alike; the best over all the tiles is one above 0.97 (empty tiles right, ships
+    missed); scored on the ship tiles alone, the pick would be one below 0.82."""
+    empty, ships = int(rng.integers(16, 25)), int(rng.integers(2, 5))
+    probabilities = np.full((empty + ships, SIZE, SIZE, 1), 1e-5, "float32")
+    masks = np.zeros_like(probabilities)
+    for tile in range(empty + ships):
+        r, c = rng.integers(0, SIZE - 6, 2)
+        if tile < ships:
+            masks[tile, r : r + 3, c : c + 6] = 1.0
+            probabilities[tile, r : r + 3, c : c + 6] = 1 / (1 + math.exp(-1.5))
+        else:
+            probabilities[tile, r : r + 4, c : c + 4] = 1 / (1 + math.exp(-3.5))
+    order = rng.permutation(empty + ships)
+    return {"probabilities": probabilities[order], "masks": masks[order]}
+
+
 def inputs(rng: np.random.Generator) -> dict:
     """The grader's inputs; the masks of its tiles (``_...``) stay outside the kernel."""
     held_images, held_masks = _tiles(rng, 936, 264)  # 78 % empty, as in the competition
@@ -113,6 +132,7 @@ def inputs(rng: np.random.Generator) -> dict:
         "f2_cases": _f2_cases(rng),
         "share_cases": _share_cases(rng),
         "threshold_sets": [{"images": images, "masks": masks} for images, masks in (empty_heavy, ship_heavy)],
+        "pick_cases": [_pick_case(rng)],
         "held_out_images": held_images,
         "_held_out_masks": held_masks,
     }
@@ -247,12 +267,13 @@ def test_patient_treatment_threshold(inputs, answers):
     own_function(answers, "function")
     if answers["treated"] != TREATED:
         raise Wrong("that is not the patient whose fault a threshold treats")
-    picks = _floats(answers, "picks", "pick_threshold")
-    probabilities = answers["probabilities"]
-    for index, (tiles, pick, p) in enumerate(zip(inputs["threshold_sets"], picks, probabilities, strict=True)):
-        p = as_array("the treated patient's probabilities", p, tiles["masks"].shape)
-        best = max(airbus_f2(tiles["masks"], (p > t).astype("float32")) for t in THRESHOLDS)
-        if airbus_f2(tiles["masks"], (p > pick).astype("float32")) < best - 1e-9:
+    picks = _floats(answers, "picks", "pick_threshold") + _floats(answers, "case_picks", "pick_threshold")
+    probabilities = answers["probabilities"] + [case["probabilities"] for case in inputs["pick_cases"]]
+    masks = [tiles["masks"] for tiles in inputs["threshold_sets"] + inputs["pick_cases"]]
+    for index, (m, pick, p) in enumerate(zip(masks, picks, probabilities, strict=True)):
+        p = as_array("the treated patient's probabilities", p, m.shape)
+        best = max(airbus_f2(m, (p > t).astype("float32")) for t in THRESHOLDS)
+        if airbus_f2(m, (p > pick).astype("float32")) < best - 1e-9:
             raise Wrong(f"pick_threshold on the grader's tiles (set {index + 1}): another threshold of THRESHOLDS "
                         "gives a higher F2 on the tiles it was given")
 
