@@ -48,7 +48,7 @@ INPUTS = "/grading/inputs.json"  # the grader's inputs for the hidden tests, rea
 HANDOFF_ENV = "DLCLINIC_HANDOFF_FD"  # the file descriptor of the hand-off pipe, inside the sandbox
 SANDBOX_UID = 61000  # run by root, sandboxes run as 61000, 61001, ...: users with no files and no other processes
 SANDBOX_UIDS = 256  # how many sandboxes may run at once on one machine
-UID_LOCKS = Path(tempfile.gettempdir()) / "dlclinic-sandbox-uids"
+UID_LOCKS = Path(tempfile.gettempdir()) / f"dlclinic-sandbox-uids-{os.geteuid()}"  # the grader's own folder
 SYSTEM_DIRS = ("/usr", "/etc", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
 MB = 2**20
 LOG_KEPT = 64 * 1024  # bytes of the command's output kept for the reason a run failed (head and tail)
@@ -282,6 +282,8 @@ def run_sandboxed(
     """Run ``command`` in a sandbox with ``course_dir`` and ``files`` mounted read-only, within ``limits``, as a
     user of its own (``claimed_uid``); kill every process it started, at once, when it ends, times out or passes an
     output cap."""
+    if os.geteuid() != 0:  # not root: no user to drop to, the sandbox runs as the caller in a user namespace
+        return _run_as(SANDBOX_UID, command, Path(course_dir), package_dir, env, limits, files)
     with claimed_uid() as uid:
         return _run_as(uid, command, Path(course_dir), package_dir, env, limits, files)
 
