@@ -12,9 +12,11 @@ tests check the weaker guarantee the instructor page states for that case.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import os
 import re
 import shutil
+import signal
 import textwrap
 import time
 from pathlib import Path
@@ -284,22 +286,29 @@ def test_a_sandbox_starts_beside_another_that_uses_most_of_its_tasks(tmp_path):
     """The failure of 2026-12-06: a sandbox of 64 tasks could not even start (setpriv: "Resource temporarily
     unavailable") while another sandbox of the same user ran a kernel's threads, since the process-count rlimit
     counts all of a user's processes. Each sandbox now runs as a user of its own, whoever started the other."""
-    holder = """
-        import os, sys, time
+    marker = "dlclinic-contain-test-holder"
+    holder = f"""
+        import os, time  # {marker}
         for _ in range(80):
             if os.fork() == 0:
-                time.sleep(6)
+                time.sleep(120)
                 os._exit(0)
-        print("holding", flush=True)
-        time.sleep(6)
+        time.sleep(120)
     """
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         first = pool.submit(_run, tmp_path / "first", holder, Limits(**{**SMALL.__dict__, "tasks": 200}))
-        time.sleep(3)  # the first sandbox's 81 processes are up: more than the second's 64 tasks
+        deadline = time.monotonic() + 60
+        while len(_processes_with(marker)) < 81 and time.monotonic() < deadline and first.running():
+            time.sleep(0.2)
+        held = len(_processes_with(marker))  # more than the second sandbox's 64 tasks
         second = _run(tmp_path / "second", "print('started')")
-        assert first.running(), "the first sandbox ended before the second started: the test proves nothing"
+        running = first.running()
+        for pid in _processes_with(marker):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(pid), signal.SIGKILL)
+        assert held >= 81 and running, f"the first sandbox held {held} processes, running: {running}"
         assert second.returncode == 0 and "started" in second.log, second.log
-        assert first.result().returncode == 0 and "holding" in first.result().log, first.result().log
+        assert "Resource temporarily unavailable" not in first.result().log, first.result().log
 
 
 def test_no_two_sandboxes_of_one_machine_share_a_user():
