@@ -9,6 +9,7 @@ import pytest
 
 from dlclinic.differential import (
     BETTER,
+    COLLAPSED,
     TIES,
     UNDECIDED,
     WORSE,
@@ -124,6 +125,34 @@ def test_degenerate_runs_are_flagged_with_the_reason() -> None:
     assert differential["flat"].why_degenerate == "constant output"
     assert differential["reporter"].why_degenerate == "worse than predict the mean"
     assert not differential["mean"].degenerate
+
+
+def test_no_tie_is_declared_with_a_row_whose_runs_collapsed_on_a_seed() -> None:
+    differential = Differential(Metric("test PCK", lower_is_better=False, floor=0.02))
+    learned = {0: 0.90, 1: 0.91, 2: 0.89}
+
+    def train(shift: float, collapse: int | None = None):
+        def fit(rate: float | None, seed: int) -> Fit:
+            value = 0.0 if seed == collapse else learned[seed] + shift
+            return Fit(seed, rate, [1, 2], [value, value], {"test PCK": value}, constant=seed == collapse)
+        return fit
+
+    differential.train("tuned", "one seed collapses", train(0.0, collapse=1), [0, 1, 2])
+    differential.train("fix", "the fix", train(0.005), [0, 1, 2], reference="tuned")
+    differential.train("steady", "the same net", train(0.0), [0, 1, 2])
+    differential.train("same", "the same net again", train(0.001), [0, 1, 2], reference="steady")
+    differential.judge()
+    assert differential["tuned"].why_degenerate == "constant output"
+    assert differential["fix"].verdict == COLLAPSED  # within a band the collapse made: no tie
+    assert differential["same"].verdict == TIES
+    assert sentence(differential.record(), "fix", "tuned").startswith("the fix (0.905 ± 0.01, 3 seeds) is undecided "
+                                                                       "against (collapsed runs) one seed collapses")
+    assert "undecided (collapsed runs) vs tuned" in table(differential.record()).data
+    worst = Differential(Metric("test PCK", lower_is_better=False, floor=0.02))
+    worst.train("broken", "collapses everywhere", lambda rate, seed: Fit(seed, rate, [1, 2], [0.0, 0.0],
+                                                                         {"test PCK": 0.0}, constant=True), [0, 1, 2])
+    worst.train("fix", "the fix", train(0.0), [0, 1, 2], reference="broken")
+    assert worst.judge()["fix"].verdict == BETTER  # a difference beyond the band keeps its verdict
 
 
 def test_the_record_round_trips_through_json_and_renders_with_agreement(tmp_path) -> None:

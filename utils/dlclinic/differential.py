@@ -12,7 +12,9 @@ A case gives, per row, a function ``train(learning_rate, seed) -> Fit`` and the 
   mean over its seeds) still improves over the last fifth of the budget by more than ``max(seed spread, floor)``
   is not converged, and a verdict that involves it reads "undecided (not converged)".
 - **Degenerate runs** (a non-finite metric, an output that ignores its input, a value worse than a trivial
-  predictor) are flagged with the reason.
+  predictor) are flagged with the reason. A row whose runs collapsed (non-finite or constant on some seed) has a
+  spread made by the collapse, not by the seeds' noise: no tie is declared with it ("undecided (collapsed
+  runs)"); a difference beyond even that band still gets its verdict.
 - **Verdicts** ("better", "ties", "worse") against the row's reference row: two rows tie when their difference
   is within ``max(combined spread, metric floor)``; the combined spread is the standard deviation of the
   per-seed differences where both rows ran the same seeds on the same data (paired), else the sum of the two
@@ -37,6 +39,8 @@ from IPython.display import Markdown
 from dlclinic.tables import markdown_rows
 
 BETTER, TIES, WORSE, UNDECIDED, REFERENCE = "better", "ties", "worse", "undecided (not converged)", "reference"
+COLLAPSED = "undecided (collapsed runs)"  # a tie with a row whose runs collapsed on some seed
+COLLAPSES = ("non-finite metric", "constant output")  # the reasons :func:`_degeneracy` gives a collapsed run
 LAST_PART = 0.2  # the share of a run's steps over which it must have stopped improving
 
 
@@ -284,6 +288,11 @@ def _degeneracy(fits: Sequence[Fit]) -> str:
     return ""
 
 
+def collapsed(row: Row) -> bool:
+    """Whether some of the row's runs collapsed (a non-finite metric or a constant output on some seed)."""
+    return row.why_degenerate in COLLAPSES
+
+
 class Differential:
     """The rows of one differential table, judged on ``metric`` (validation picks on ``select``, by default the
     same metric) against each row's reference and the case's trivial predictors. ``paired``: rows that ran the
@@ -378,7 +387,7 @@ class Differential:
         if not (a.converged and b.converged):
             return UNDECIDED, gain
         if abs(gain) <= max(band, self.metric.floor):
-            return TIES, gain
+            return (COLLAPSED if collapsed(a) or collapsed(b) else TIES), gain
         return (BETTER if gain > 0 else WORSE), gain
 
     def judge(self) -> Differential:
@@ -485,7 +494,8 @@ def table(
     return Markdown(markdown_rows(header, body, align=align) + "\n\n" + note)
 
 
-VERBS = {BETTER: "beats", TIES: "ties", WORSE: "loses to", UNDECIDED: "is undecided against (not converged)"}
+VERBS = {BETTER: "beats", TIES: "ties", WORSE: "loses to", UNDECIDED: "is undecided against (not converged)",
+         COLLAPSED: "is undecided against (collapsed runs)"}
 
 
 def _brief(row: Row) -> dict:
@@ -516,7 +526,8 @@ def on_metric(record: Mapping, key: str, metric: Metric) -> Differential:
         if key in row.others:
             value, spread = row.others[key]
             table.add(Row(row.name, row.change, value, spread, row.seed_ids, [value] * row.seeds,
-                          converged=row.converged, kind=row.kind))
+                          converged=row.converged, degenerate=collapsed(row),
+                          why_degenerate=row.why_degenerate if collapsed(row) else "", kind=row.kind))
     return table
 
 
