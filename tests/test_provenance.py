@@ -85,3 +85,64 @@ def test_a_commit_outside_the_history_is_refused(course: Path) -> None:
     (state,) = provenance.check(course)
     assert "not in this checkout's history" in state.problem
     assert provenance.mark(course)[0].problem == state.problem  # no label can make it acceptable
+
+
+def test_definitions_name_methods_assignments_and_the_docstring() -> None:
+    source = ('"""Doc."""\nA, B = 1, 2\n\n\nclass C:\n    x: int = 1\n\n    def f(self):\n        return 1\n\n\n'
+              'def g():\n    return 2  # why\n')
+    found = provenance.definitions(source)
+    assert set(found) == {"__doc__", "(A, B)", "C", "C.f", "g"}
+    assert provenance.definitions("def g():\n    return  2\n")["g"] == found["g"]  # comments and layout do not count
+
+
+def runner_course(tmp_path: Path, collapse: bool) -> Path:
+    """A course whose runner is this checkout's and whose record holds a table where one row collapsed on a seed
+    (``collapse``) or none did, and a fix that the tie band covers."""
+    from dlclinic.differential import Differential, Fit, Metric
+
+    (tmp_path / "utils" / "dlclinic" / "toy_case").mkdir(parents=True)
+    (tmp_path / "benchmarks" / "full").mkdir(parents=True)
+    (tmp_path / "utils" / "dlclinic" / "toy_case" / "model.py").write_text("WIDTH = 4\n")
+    (tmp_path / provenance.RUNNER).write_text((ROOT / provenance.RUNNER).read_text())
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-qm", "runner")
+    learned = {0: 0.90, 1: 0.91, 2: 0.89}
+
+    def train(shift: float, collapses: bool):
+        def fit(rate: float | None, seed: int) -> Fit:
+            value = 0.0 if collapses and seed == 1 else learned[seed] + shift
+            return Fit(seed, rate, [1, 2], [value, value], {"PCK": value}, constant=collapses and seed == 1)
+        return fit
+
+    table = Differential(Metric("PCK", lower_is_better=False, floor=0.02))
+    table.train("tuned", "the tuned net", train(0.0, collapse), [0, 1, 2])
+    table.train("fix", "the fix", train(0.005, False), [0, 1, 2], reference="tuned")
+    record = {"differential": table.record(), "run": {"commit": git(tmp_path, "rev-parse", "--short", "HEAD")}}
+    (tmp_path / "benchmarks" / "full" / "09-toy-case.json").write_text(json.dumps(record))
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-qm", "record")
+    return tmp_path
+
+
+def edit_runner(course: Path, old: str, new: str) -> None:
+    path = course / provenance.RUNNER
+    source = path.read_text()
+    assert source.count(old) == 1, old
+    path.write_text(source.replace(old, new))
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+@pytest.mark.parametrize("collapse", [False, True])
+def test_a_verdict_rule_change_stales_only_the_records_it_judges_otherwise(tmp_path: Path, collapse: bool) -> None:
+    course = runner_course(tmp_path, collapse)
+    edit_runner(course, "return (COLLAPSED if collapsed(a) or collapsed(b) else TIES), gain", "return TIES, gain")
+    (state,) = provenance.check(course)
+    assert state.changed == ([provenance.RUNNER] if collapse else [])
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_a_change_to_how_rows_are_trained_stales_every_record(tmp_path: Path) -> None:
+    course = runner_course(tmp_path, collapse=False)
+    edit_runner(course, "LAST_PART = 0.2", "LAST_PART = 0.25")
+    assert provenance.check(course)[0].changed == [provenance.RUNNER]

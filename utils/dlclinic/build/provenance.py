@@ -2,25 +2,36 @@
 
 A record names the commit it ran from. It is *current* when that commit is in this checkout's history and none
 of the case's files changed since: the case notebook's code cells (its prose may change), the case's subpackage
-``utils/dlclinic/<name>/``, and the shared rails (:data:`RAILS`). Otherwise it is *stale*, and it may stay
-committed only labelled so: a ``stale`` object (``since``, ``files``) that its page shows. ``--mark`` writes or
-removes those labels; without it the command lists each record's state and exits 1 if a label is missing or
-wrong. ``tests/test_provenance.py`` runs the same check in ``make test``.
+``utils/dlclinic/<name>/``, and the shared rails (:data:`RAILS`). One change to the rails does not count: a change
+confined to the verdict rules of the runner (:data:`JUDGING`, the definitions that judge rows and write pages,
+not those that train, sweep or summarise them), when the rules at the record's commit and this checkout's give the
+same verdict to every pair of rows of every table in the record, and the same flags. Otherwise it is *stale*, and
+it may stay committed only labelled so: a ``stale`` object (``since``, ``files``) that its page shows.
+``--mark`` writes or removes those labels; without it the command lists each record's state and exits 1 if a
+label is missing or wrong. ``tests/test_provenance.py`` runs the same check in ``make test``.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import itertools
 import json
 import subprocess
 import sys
+import types
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from dlclinic.build.results import FULL_RECORDS, write_json
 
-RAILS = ("utils/dlclinic/differential.py", "utils/dlclinic/compare.py", "utils/dlclinic/seeding.py",
-         "utils/dlclinic/backend.py")
+RUNNER = "utils/dlclinic/differential.py"
+RAILS = (RUNNER, "utils/dlclinic/compare.py", "utils/dlclinic/seeding.py", "utils/dlclinic/backend.py")
+JUDGING = frozenset({  # the runner's definitions that judge a record's rows or write pages from it
+    "__doc__", "COLLAPSED", "COLLAPSES", "collapsed", "Differential.compare", "Differential.judge", "agreement",
+    "describe_verdict", "_number", "_rate", "_flags", "table", "VERBS", "_brief", "_ratio", "versus", "on_metric",
+    "sentence", "minimal_change", "summary"})
 
 
 class ProvenanceError(RuntimeError):
@@ -51,8 +62,80 @@ def in_history(root: Path, commit: str) -> bool:
     return _git(root, "merge-base", "--is-ancestor", commit, "HEAD", check=False).returncode == 0
 
 
-def changed_since(root: Path, commit: str, slug: str) -> list[str]:
-    """The case's files that differ between ``commit`` and the working tree (a notebook only if its code did)."""
+def definitions(source: str) -> dict[str, str]:
+    """A module's top-level definitions (methods as ``Class.method``, assignments by their targets, the module's
+    docstring as ``__doc__``), each with its code as the parser reads it (comments and layout do not count)."""
+    found = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            found["__doc__"] = node.value.value
+        elif isinstance(node, ast.ClassDef):
+            methods = [item for item in node.body if isinstance(item, ast.FunctionDef)]
+            found.update({f"{node.name}.{item.name}": ast.dump(item) for item in methods})
+            node.body = [item for item in node.body if not isinstance(item, ast.FunctionDef)]
+            found[node.name] = ast.dump(node)
+        elif isinstance(node, ast.FunctionDef):
+            found[node.name] = ast.dump(node)
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            found[", ".join(ast.unparse(target) for target in targets)] = ast.dump(node)
+        else:
+            found[ast.unparse(node)] = ast.dump(node)
+    return found
+
+
+def _tables(record: object) -> Iterator[Mapping]:
+    """Every differential table (a runner record: metric, select, paired, rows) inside a full record."""
+    if isinstance(record, Mapping):
+        if {"metric", "select", "paired", "rows"} <= set(record):
+            yield record
+        for value in record.values():
+            yield from _tables(value)
+    elif isinstance(record, list):
+        for value in record:
+            yield from _tables(value)
+
+
+def _judged(rules: types.ModuleType, entry: Mapping) -> dict:
+    """What ``rules`` (a version of the runner) make of one table: each row's verdict and flags after judging
+    it again, and the verdict of every ordered pair of rows, on the table's metric and on each kept metric."""
+    table = rules.Differential.from_record(entry).judge()
+    found = {name: (row.verdict, row.degenerate, row.why_degenerate) for name, row in table.rows.items()}
+    found |= {(a, b): table.compare(table.rows[a], table.rows[b])[0]
+              for a, b in itertools.permutations(table.rows, 2)}
+    metric = table.metric
+    for key in sorted({key for row in table.rows.values() for key in row.others}):
+        kept = rules.on_metric(entry, key, rules.Metric(key, metric.lower_is_better, metric.floor))
+        found |= {(key, a, b): kept.compare(kept.rows[a], kept.rows[b])[0]
+                  for a, b in itertools.permutations(kept.rows, 2)}
+    return found
+
+
+def _loaded(source: str, name: str) -> types.ModuleType:
+    """One version of the runner (its source), loaded as a module of its own beside the installed one."""
+    module = types.ModuleType(f"dlclinic._runner_{name}")
+    sys.modules[module.__name__] = module  # dataclasses look their module up while the code runs
+    try:
+        exec(compile(source, f"{name}:{RUNNER}", "exec"), module.__dict__)
+    finally:
+        del sys.modules[module.__name__]
+    return module
+
+
+def judged_alike(root: Path, commit: str, record: Mapping) -> bool:
+    """Whether the runner changed since ``commit`` only in its verdict rules (:data:`JUDGING`), and those rules
+    then and now judge every table of ``record`` alike."""
+    then, now = _git(root, "show", f"{commit}:{RUNNER}").stdout, (root / RUNNER).read_text(encoding="utf-8")
+    before, after = definitions(then), definitions(now)
+    if {key for key in before.keys() | after.keys() if before.get(key) != after.get(key)} - JUDGING:
+        return False
+    rules = _loaded(then, commit), _loaded(now, "working-tree")
+    return all(_judged(rules[0], entry) == _judged(rules[1], entry) for entry in _tables(record))
+
+
+def changed_since(root: Path, commit: str, slug: str, record: Mapping | None = None) -> list[str]:
+    """The case's files that differ between ``commit`` and the working tree (a notebook only if its code did;
+    the runner not if only its verdict rules did, and they judge ``record`` alike)."""
     paths = case_paths(slug)
     diff = _git(root, "diff", "--name-only", commit, "--", *paths).stdout.split()
     untracked = _git(root, "ls-files", "--others", "--exclude-standard", "--", *paths).stdout.split()
@@ -62,6 +145,8 @@ def changed_since(root: Path, commit: str, slug: str) -> list[str]:
             before = _git(root, "show", f"{commit}:{path}", check=False)
             if before.returncode == 0 and _code_cells(before.stdout) == _code_cells((root / path).read_text()):
                 continue
+        if path == RUNNER and path in diff and record is not None and judged_alike(root, commit, record):
+            continue
         if "__pycache__" not in path:
             changed.append(path)
     return changed
@@ -99,7 +184,7 @@ def check(root: Path, folder: Path = FULL_RECORDS) -> list[State]:
         record = json.loads(path.read_text(encoding="utf-8"))
         commit = record["run"]["commit"]
         known = not commit.endswith("-dirty") and in_history(root, commit)
-        states.append(State(path.stem, commit, known, changed_since(root, commit, path.stem) if known else [],
+        states.append(State(path.stem, commit, known, changed_since(root, commit, path.stem, record) if known else [],
                             record.get("stale")))
     return states
 
