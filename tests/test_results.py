@@ -68,3 +68,16 @@ def test_full_records_round_trip_and_refuse_a_record_without_its_run(tmp_path: P
     with pytest.raises(rs.RecordError, match="commit"):
         rs.full_record({}, {**run, "commit": None})
     assert rs.load_full_records(tmp_path / "absent") == {}
+
+
+def test_a_full_record_takes_every_verdict_the_runner_gives() -> None:
+    from dlclinic import differential as runner
+
+    table = runner.Differential(runner.Metric("PCK", lower_is_better=False, floor=0.02))
+    table.fixed("a", "a", [0.5, 0.6, 0.7], kind="trained")
+    run = {"date": "2026-12-01", "device": "CPU (2 cores)", "commit": "abc1234", "seconds": 1.0, "peak_host_mib": 1}
+    entry = table.record()
+    for verdict in (runner.REFERENCE, runner.BETTER, runner.TIES, runner.WORSE, runner.UNDECIDED, runner.COLLAPSED):
+        rs.full_record({"differential": {**entry, "rows": [{**entry["rows"][0], "verdict": verdict}]}}, run)
+    with pytest.raises(rs.RecordError, match="'a draw' is not one of"):
+        rs.full_record({"differential": {**entry, "rows": [{**entry["rows"][0], "verdict": "a draw"}]}}, run)
