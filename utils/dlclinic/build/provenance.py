@@ -4,8 +4,10 @@ A record names the commit it ran from. It is *current* when that commit is in th
 of the case's files changed since: the case notebook's code cells (its prose may change), the case's subpackage
 ``utils/dlclinic/<name>/``, and the shared rails (:data:`RAILS`). One change to the rails does not count: a change
 confined to the verdict rules of the runner (:data:`JUDGING`, the definitions that judge rows and write pages,
-not those that train, sweep or summarise them), when the rules at the record's commit and this checkout's give the
-same verdict to every pair of rows of every table in the record, and the same flags. Otherwise it is *stale*, and
+not those that train, sweep or summarise them), when the rules at the record's commit and this checkout's give
+every row of every table in the record the same verdict and flags, and every ordered pair of its rows the same
+comparison (verb, gain, ratio): on the table's metric and on each metric its rows kept, each in both directions,
+with no floor, the table's floor and an unbounded one (every pair within it). Otherwise it is *stale*, and
 it may stay committed only labelled so: a ``stale`` object (``since``, ``files``) that its page shows.
 ``--mark`` writes or removes those labels; without it the command lists each record's state and exits 1 if a
 label is missing or wrong. ``tests/test_provenance.py`` runs the same check in ``make test``.
@@ -28,10 +30,10 @@ from dlclinic.build.results import FULL_RECORDS, write_json
 
 RUNNER = "utils/dlclinic/differential.py"
 RAILS = (RUNNER, "utils/dlclinic/compare.py", "utils/dlclinic/seeding.py", "utils/dlclinic/backend.py")
-JUDGING = frozenset({  # the runner's definitions that judge a record's rows or write pages from it
-    "__doc__", "COLLAPSED", "COLLAPSES", "collapsed", "Differential.compare", "Differential.judge", "agreement",
-    "describe_verdict", "_number", "_rate", "_flags", "table", "VERBS", "_brief", "_ratio", "versus", "on_metric",
-    "sentence", "minimal_change", "summary"})
+JUDGING = frozenset({  # the runner's definitions that judge a record's rows (checked) or only write pages from it
+    "__doc__", "COLLAPSED", "COLLAPSES", "collapsed", "Differential.compare", "Differential.judge", "VERBS", "_ratio",
+    "versus", "on_metric", "agreement", "describe_verdict", "_number", "_rate", "_flags", "table", "sentence"})
+FLOORS = (0.0, None, 1e300)  # the floors the pairs are compared at (None: the table's own)
 
 
 class ProvenanceError(RuntimeError):
@@ -98,16 +100,22 @@ def _tables(record: object) -> Iterator[Mapping]:
 
 def _judged(rules: types.ModuleType, entry: Mapping) -> dict:
     """What ``rules`` (a version of the runner) make of one table: each row's verdict and flags after judging
-    it again, and the verdict of every ordered pair of rows, on the table's metric and on each kept metric."""
+    it again, and the comparison of every ordered pair of rows, on the table's metric and on each kept metric,
+    in both directions and at each of :data:`FLOORS`."""
     table = rules.Differential.from_record(entry).judge()
-    found = {name: (row.verdict, row.degenerate, row.why_degenerate) for name, row in table.rows.items()}
-    found |= {(a, b): table.compare(table.rows[a], table.rows[b])[0]
-              for a, b in itertools.permutations(table.rows, 2)}
-    metric = table.metric
-    for key in sorted({key for row in table.rows.values() for key in row.others}):
-        kept = rules.on_metric(entry, key, rules.Metric(key, metric.lower_is_better, metric.floor))
-        found |= {(key, a, b): kept.compare(kept.rows[a], kept.rows[b])[0]
-                  for a, b in itertools.permutations(kept.rows, 2)}
+    found: dict = {name: (row.verdict, row.degenerate, row.why_degenerate) for name, row in table.rows.items()}
+    keys = sorted({key for row in table.rows.values() for key in row.others})
+    for key, lower, floor in itertools.product([None, *keys], (True, False), FLOORS):
+        metric = rules.Metric(key or table.metric.name, lower, table.metric.floor if floor is None else floor,
+                              table.metric.log_scale)
+        if key is None:
+            judged = rules.Differential(metric, paired=table.paired)
+            for row in table.rows.values():
+                judged.add(row)
+        else:
+            judged = rules.on_metric(entry, key, metric)
+        found |= {(key, lower, floor, a, b): rules.versus(judged, a, b)
+                  for a, b in itertools.permutations(judged.rows, 2)}
     return found
 
 
@@ -130,7 +138,8 @@ def judged_alike(root: Path, commit: str, record: Mapping) -> bool:
     if {key for key in before.keys() | after.keys() if before.get(key) != after.get(key)} - JUDGING:
         return False
     rules = _loaded(then, commit), _loaded(now, "working-tree")
-    return all(_judged(rules[0], entry) == _judged(rules[1], entry) for entry in _tables(record))
+    return all(repr(_judged(rules[0], entry)) == repr(_judged(rules[1], entry))  # repr: NaN equals NaN
+               for entry in _tables(record))
 
 
 def changed_since(root: Path, commit: str, slug: str, record: Mapping | None = None) -> list[str]:
